@@ -1,0 +1,48 @@
+"""Second Opinion Line: an SMS and phone line serving the patient guide "Getting a Second Opinion"."""
+
+import logging
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from app import config, content
+
+MAX_REQUEST_BYTES = 64 * 1024  # a Twilio webhook is a few KB; anything far bigger is not Twilio
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the line: settings, then content (loaded and checked once), then the views."""
+    app = Flask(__name__)
+    settings = config.from_environment()
+    settings.update(test_config or {})
+    config.check(settings)
+    app.config.from_mapping(
+        settings,
+        MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings["LINE_ENV"] == "production",
+    )
+    app.config["LINE_NUMBER"] = config.phone_number(settings)
+    if not app.config["LINE_NUMBER"]:
+        logging.getLogger(__name__).warning(
+            "LINE_PHONE_NUMBER is %s: pages will say the number is not configured",
+            "not set" if not settings["LINE_PHONE_NUMBER"] else "not an E.164 number such as +447700900123",
+        )
+    if settings["PROXY_HOPS"]:
+        # Trust X-Forwarded-Proto/Host only from as many proxies as we were told sit in front.
+        hops = settings["PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
+
+    app.extensions["line_content"] = content.load(
+        settings["CONTENT_DIR"],
+        settings["LINE_LANGUAGE"],
+        settings["LINE_REGION"],
+        {"operator": settings["LINE_OPERATOR"], "number": app.config["LINE_NUMBER"]},
+    )
+
+    from app import cli, health, report, sms, webhook
+
+    for module in (webhook, health, sms, report, cli):
+        module.init_app(app)
+    return app

@@ -1,0 +1,445 @@
+"""Load the line's words from content/<language>/*.yaml once, check them, and freeze them."""
+
+import re
+import string
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import MISSING, dataclass, field, fields
+from pathlib import Path
+
+import yaml
+
+from app import gsm
+from app.errors import StartupError
+
+SMS_MAX_SEGMENTS = 3
+SMS_MAX_UNITS = 459  # 3 x 153 septets: the most one reply may cost
+KEYWORD = re.compile(r"^[A-Z][A-Z0-9]*$")
+MENU_KEY = re.compile(r"^[0-9]$")
+
+
+class ContentError(StartupError):
+    """A content mistake, naming the file, the entry and what to fix."""
+
+    def __init__(self, file: str, entry: str, problem: str):
+        where = f"{file}: {entry}" if entry else file
+        super().__init__(f"{where}: {problem}")
+
+
+def lines(text: str) -> tuple[str, ...]:
+    """Split spoken text into its lines, each said with a pause after it."""
+    return tuple(line.strip() for line in text.splitlines() if line.strip())
+
+
+SPOKEN = {"split": lines}  # field metadata: a block of text read as one line per breath
+
+
+@dataclass(frozen=True)
+class Topic:
+    """One piece the line can serve, in its SMS and spoken forms."""
+
+    title: str
+    keyword: str
+    synonyms: tuple[str, ...] = ()
+    words: tuple[str, ...] = ()
+    sms: tuple[str, ...] = ()  # parts, each one reply (the disclaimer is added to each)
+    voice: tuple[str, ...] = field(default=(), metadata=SPOKEN)
+
+
+@dataclass(frozen=True)
+class MenuOption:
+    """One key of a phone menu, leading to a topic or to another menu."""
+
+    key: str
+    label: str
+    topic: str = ""
+    menu: str = ""
+
+
+@dataclass(frozen=True)
+class SmsWords:
+    """What the SMS line says around the pieces."""
+
+    disclaimer: str
+    menu_item: str
+    more: str
+    not_understood: str
+    nothing_more: str
+    stop_hint: str
+    error: str
+
+
+@dataclass(frozen=True)
+class AfterPiece:
+    """The choices offered after a spoken piece."""
+
+    again: str
+    text: str
+    back: str
+
+
+@dataclass(frozen=True)
+class VoiceWords:
+    """What the phone line says around the pieces."""
+
+    disclaimer: str
+    option: str
+    menus: Mapping[str, tuple[MenuOption, ...]]
+    menu_intro: Mapping[str, str]
+    back: str
+    after_piece: AfterPiece
+    no_input: tuple[str, ...]
+    wrong_key: str
+    wrong_again: str
+    not_heard: str
+    goodbye: str
+    sent: str
+    not_sent: str
+    error: str
+    say_again: tuple[str, ...]
+    say_text: tuple[str, ...]
+    say_back: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Emergency:
+    """The emergency redirect, per channel."""
+
+    sms: str
+    voice: tuple[str, ...] = field(metadata=SPOKEN)
+
+
+@dataclass(frozen=True)
+class Region:
+    """What differs per deployment region."""
+
+    emergency_number: str
+    emergency_spoken: str
+    voice: str
+    language: str
+    emergency: Emergency
+
+
+@dataclass(frozen=True)
+class Matching:
+    """Words the line listens for beyond the topics."""
+
+    opt_out: tuple[str, ...]
+    opt_in: tuple[str, ...]
+    more: tuple[str, ...]
+    emergency: tuple[str, ...]
+    stopwords: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class GuideFile:
+    """guide.yaml."""
+
+    topics: Mapping[str, Topic]
+
+
+@dataclass(frozen=True)
+class LineFile:
+    """line.yaml."""
+
+    line_name: str
+    sms_menu: tuple[str, ...]
+    topics: Mapping[str, Topic]
+    sms: SmsWords
+    voice: VoiceWords
+
+
+@dataclass(frozen=True)
+class Content:
+    """Everything the line says, checked, with each SMS reply composed once."""
+
+    language: str
+    line_name: str
+    topics: Mapping[str, Topic]  # guide and line topics, plus "emergency"
+    sms_menu: tuple[str, ...]
+    sms: SmsWords
+    voice: VoiceWords
+    region: Region
+    matching: Matching
+    replies: Mapping[str, tuple[str, ...]]  # topic id or line reply -> SMS parts, each ending with the disclaimer
+
+    def menu_lines(self, name: str) -> tuple[str, ...]:
+        """A phone menu as spoken: its intro, then "To hear X, press N." for each option."""
+        intro = (self.voice.menu_intro[name],) if name in self.voice.menu_intro else ()
+        options = tuple(self.voice.option.format(label=o.label, key=o.key) for o in self.voice.menus[name])
+        return intro + options
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """safe_load that refuses a key given twice, which YAML would silently overwrite."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(None, None, f"{key!r} is given twice", key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep)
+
+
+def read_yaml(path: Path, shown: str):
+    """Parse one YAML file; a syntax error names its line."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ContentError(shown, "", "file is missing") from None
+    except UnicodeDecodeError as error:
+        raise ContentError(shown, "", f"is not UTF-8 text ({error.reason})") from None
+    try:
+        return yaml.load(text, Loader=_UniqueKeyLoader)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        at = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "YAML"
+        problem = getattr(error, "problem", None) or str(error)
+        raise ContentError(shown, at, f"YAML syntax error: {problem}") from None
+
+
+def build(kind, data, file: str, entry: str, split=None):
+    """Turn parsed YAML into `kind`, naming the file and entry of the first wrong value."""
+    origin = typing.get_origin(kind)
+    if is_dataclass(kind):
+        if not isinstance(data, dict):
+            raise ContentError(file, entry, f"must be a mapping of fields, not {describe(data)}")
+        hints = typing.get_type_hints(kind)
+        known = {f.name: f for f in fields(kind)}
+        unknown = sorted(set(data) - set(known), key=str)
+        if unknown:
+            raise ContentError(file, entry, f"unknown field {unknown[0]!r} (known: {', '.join(known)})")
+        values = {}
+        for name, spec in known.items():
+            if name not in data:
+                if spec.default is MISSING and spec.default_factory is MISSING:
+                    raise ContentError(file, entry, f"missing field {name!r}")
+                continue
+            values[name] = build(hints[name], data[name], file, join(entry, name), spec.metadata.get("split"))
+        return kind(**values)
+    if kind is str:
+        if not isinstance(data, str) or not data.strip():
+            raise ContentError(file, entry, f"must be text, not {describe(data)} (put it in quotes)")
+        return data.strip()
+    if origin is tuple:
+        item_kind = typing.get_args(kind)[0]
+        if split and isinstance(data, str):
+            return split(data)
+        items = [data] if isinstance(data, str) else data
+        if not isinstance(items, list):
+            raise ContentError(file, entry, f"must be a list, not {describe(data)}")
+        return tuple(build(item_kind, item, file, f"{entry}[{i + 1}]") for i, item in enumerate(items))
+    if origin in (Mapping, dict) or kind is Mapping:
+        value_kind = typing.get_args(kind)[1]
+        if not isinstance(data, dict):
+            raise ContentError(file, entry, f"must be a mapping, not {describe(data)}")
+        return types.MappingProxyType(
+            {str(key): build(value_kind, value, file, join(entry, str(key))) for key, value in data.items()}
+        )
+    raise TypeError(f"no rule to build {kind}")  # a programming error, not a content one
+
+
+def is_dataclass(kind) -> bool:
+    """Tell whether `kind` is one of the content dataclasses."""
+    return isinstance(kind, type) and hasattr(kind, "__dataclass_fields__")
+
+
+def join(entry: str, name: str) -> str:
+    """Extend an entry path."""
+    return f"{entry}.{name}" if entry else name
+
+
+def describe(value) -> str:
+    """Name a YAML value's type the way a content editor would."""
+    if value is None:
+        return "nothing"
+    return {
+        dict: "a mapping",
+        list: "a list",
+        str: "empty text",
+        bool: "yes/no",
+        int: "a number",
+        float: "a number",
+    }.get(type(value), type(value).__name__)
+
+
+def fill(text: str, values: Mapping[str, str], file: str, entry: str) -> str:
+    """Fill {placeholders}; an unknown one is a content error."""
+    for _, name, _, _ in string.Formatter().parse(text):
+        if name is not None and name not in values:
+            raise ContentError(file, entry, f"unknown placeholder {{{name}}} (known: {', '.join(sorted(values))})")
+    return text.format_map(values)
+
+
+def load(content_dir: str | Path, language: str, region: str, settings: Mapping[str, str]) -> Content:
+    """Load, fill and check one language's content for one region."""
+    root = Path(content_dir) / language
+    shown = {name: f"content/{language}/{name}.yaml" for name in ("guide", "line", "regions", "matching")}
+    guide = build(GuideFile, read_yaml(root / "guide.yaml", shown["guide"]), shown["guide"], "")
+    line = build(LineFile, read_yaml(root / "line.yaml", shown["line"]), shown["line"], "")
+    regions = build(Mapping[str, Region], read_yaml(root / "regions.yaml", shown["regions"]), shown["regions"], "")
+    matching = build(Matching, read_yaml(root / "matching.yaml", shown["matching"]), shown["matching"], "")
+    if region not in regions:
+        raise ContentError(shown["regions"], region, f"no such region (have: {', '.join(regions)})")
+    place = regions[region]
+
+    sources = {}  # topic id -> file it came from
+    for file, topics in ((shown["guide"], guide.topics), (shown["line"], line.topics)):
+        for topic_id in topics:
+            if topic_id in sources or topic_id == "emergency":
+                raise ContentError(
+                    file, f"topics.{topic_id}", f"topic id is already used in {sources.get(topic_id, 'the code')}"
+                )
+            sources[topic_id] = file
+    all_topics = {**guide.topics, **line.topics}
+    for index, topic_id in enumerate(line.sms_menu):
+        if topic_id not in all_topics:
+            raise ContentError(shown["line"], f"sms_menu[{index + 1}]", f"no topic called {topic_id!r}")
+
+    values = {
+        "line_name": line.line_name,
+        "operator": settings.get("operator", ""),
+        "number": settings.get("number", "") or "this number",
+        "emergency_number": place.emergency_number,
+        "emergency_spoken": place.emergency_spoken,
+    }
+    values["menu"] = "\n".join(
+        fill(
+            line.sms.menu_item,
+            {"keyword": all_topics[t].keyword, "title": all_topics[t].title},
+            shown["line"],
+            "sms.menu_item",
+        )
+        for t in line.sms_menu
+    )
+    filled = {}
+    for topic_id, topic in all_topics.items():
+        file, entry = sources[topic_id], f"topics.{topic_id}"
+        filled[topic_id] = Topic(
+            title=topic.title,
+            keyword=topic.keyword,
+            synonyms=topic.synonyms,
+            words=topic.words,
+            sms=tuple(fill(part, values, file, f"{entry}.sms") for part in topic.sms),
+            voice=tuple(fill(said, values, file, f"{entry}.voice") for said in topic.voice),
+        )
+    filled["emergency"] = Topic(title="emergency", keyword="", sms=(place.emergency.sms,), voice=place.emergency.voice)
+    sources["emergency"] = shown["regions"]
+
+    check_keywords(filled, sources, matching, shown["matching"])
+    check_menus(line.voice, filled, shown["line"])
+    replies = compose_replies(filled, line.sms, sources, shown["line"])
+    return Content(
+        language=language,
+        line_name=line.line_name,
+        topics=types.MappingProxyType(filled),
+        sms_menu=line.sms_menu,
+        sms=line.sms,
+        voice=line.voice,
+        region=place,
+        matching=matching,
+        replies=types.MappingProxyType(replies),
+    )
+
+
+def check_keywords(
+    topics: Mapping[str, Topic], sources: Mapping[str, str], matching: Matching, matching_file: str
+) -> None:
+    """Each keyword and synonym points to one topic, and none is a Twilio opt-out word."""
+    reserved = {word.upper() for word in matching.opt_out + matching.opt_in}
+    stopwords = set(matching.stopwords)
+    owner: dict[str, str] = {}
+    for topic_id, topic in topics.items():
+        file, entry = sources[topic_id], f"topics.{topic_id}"
+        if topic_id == "emergency":
+            continue
+        if not KEYWORD.match(topic.keyword):
+            raise ContentError(
+                file, f"{entry}.keyword", f"{topic.keyword!r} must be one word of capital letters and digits"
+            )
+        if topic.keyword in reserved:
+            raise ContentError(
+                file, f"{entry}.keyword", f"{topic.keyword!r} is a Twilio opt-out/opt-in word; choose another"
+            )
+        for said in (topic.keyword.lower(),) + topic.synonyms:
+            phrase = " ".join(said.lower().split())
+            if phrase in owner and owner[phrase] != topic_id:
+                raise ContentError(file, entry, f"duplicate keyword {phrase!r}: topic {owner[phrase]!r} has it already")
+            owner[phrase] = topic_id
+        for word in topic.words:
+            if word in stopwords:
+                raise ContentError(matching_file, "stopwords", f"{word!r} is a stopword but also one of {entry}.words")
+
+
+def check_menus(voice: VoiceWords, topics: Mapping[str, Topic], file: str) -> None:
+    """Every menu key leads somewhere real; keys are single digits numbered 1, 2, 3... with 0 last."""
+    if "main" not in voice.menus:
+        raise ContentError(file, "voice.menus", "missing menu 'main'")
+    for name, options in voice.menus.items():
+        entry = f"voice.menus.{name}"
+        keys = [option.key for option in options]
+        numbered = [key for key in keys if key != "0"]
+        if any(not MENU_KEY.match(key) for key in keys) or numbered != [str(n) for n in range(1, len(numbered) + 1)]:
+            raise ContentError(file, entry, f"keys {keys} must be 1, 2, 3... in order with no gaps (0 may come last)")
+        if "0" in keys and keys[-1] != "0":
+            raise ContentError(file, entry, "key 0 must come last")
+        for index, option in enumerate(options):
+            where = f"{entry}[{index + 1}]"
+            if bool(option.topic) == bool(option.menu):
+                raise ContentError(file, where, "give exactly one of topic or menu")
+            if option.topic and option.topic not in topics:
+                raise ContentError(file, where, f"no topic called {option.topic!r}")
+            if option.topic and not topics[option.topic].voice:
+                raise ContentError(file, where, f"topic {option.topic!r} has no voice text")
+            if option.menu and option.menu not in voice.menus:
+                raise ContentError(file, where, f"no menu called {option.menu!r}")
+
+
+def compose_replies(
+    topics: Mapping[str, Topic], words: SmsWords, sources: Mapping[str, str], line_file: str
+) -> dict[str, tuple[str, ...]]:
+    """Compose every SMS reply once: the text, "Reply MORE" where more follows, then the disclaimer."""
+    for name in ("disclaimer", "menu_item", "more", "not_understood", "nothing_more", "stop_hint", "error"):
+        check_gsm(getattr(words, name), line_file, f"sms.{name}")
+    menu = topics["menu"].sms[0]
+    bodies = {
+        topic_id: (topic.sms, sources[topic_id], f"topics.{topic_id}.sms")
+        for topic_id, topic in topics.items()
+        if topic.sms
+    }
+    bodies |= {
+        "not_understood": ((f"{words.not_understood}\n{menu}",), line_file, "sms.not_understood"),
+        "nothing_more": ((f"{words.nothing_more}\n{menu}",), line_file, "sms.nothing_more"),
+        "stop_hint": ((words.stop_hint,), line_file, "sms.stop_hint"),
+        "error": ((words.error,), line_file, "sms.error"),
+    }
+    replies = {}
+    for name, (parts, file, entry) in bodies.items():
+        composed = []
+        for index, part in enumerate(parts):
+            where = f"{entry}[{index + 1}]" if len(parts) > 1 else entry
+            check_gsm(part, file, where)
+            more = f"\n{words.more.format(next=index + 2, total=len(parts))}" if index + 1 < len(parts) else ""
+            reply = f"{part}{more}\n{words.disclaimer}"
+            count = gsm.segments(reply)
+            if count.units > SMS_MAX_UNITS or count.segments > SMS_MAX_SEGMENTS:
+                raise ContentError(
+                    file,
+                    where,
+                    f"SMS reply is {count.units} characters with the disclaimer, over the budget of "
+                    f"{SMS_MAX_UNITS} ({SMS_MAX_SEGMENTS} segments): shorten it by "
+                    f"{count.units - SMS_MAX_UNITS} or split it into parts",
+                )
+            composed.append(reply)
+        replies[name] = tuple(composed)
+    return replies
+
+
+def check_gsm(text: str, file: str, entry: str) -> None:
+    """Refuse SMS text with a character outside GSM-7, naming the replacement."""
+    char = gsm.first_non_gsm(text)
+    if char is not None:
+        raise ContentError(file, entry, gsm.suggestion(char))

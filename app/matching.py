@@ -1,0 +1,222 @@
+"""Find what a patient asked for in a text (or a caller in speech): a pure, explainable function.
+
+Order of checks, first that fits wins:
+1. a one-word Twilio opt-out word: silence (Twilio answers it);
+2. any emergency phrase from content: the emergency redirect, never a guide piece;
+3. a keyword, with an optional number ("BRING", "faq 2", "Brng.", "FAQs", "bring 2");
+4. "MORE", or a bare number (which only means something after a numbered list);
+5. a free question: every synonym phrase found scores 2 per word, every content word
+   1/(number of topics sharing it); the highest score wins, ties go to the topic listed first.
+"""
+
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import Enum
+
+from app.content import Content
+
+MAX_TOKENS = 80  # a 1,600-character text has at most a few hundred words; the question is in the first few
+
+
+class Kind(Enum):
+    """What kind of answer a text asks for."""
+
+    SILENT = "silent"  # an opt-out word: Twilio replies, so must we not
+    REPLY = "reply"  # a reply by name: a topic, or one of the line's own replies
+    MORE = "more"  # the next part of the last long piece
+    NUMBER = "number"  # a bare number, meaningful only after a numbered list
+
+
+@dataclass(frozen=True)
+class Match:
+    """The outcome of reading one text."""
+
+    kind: Kind
+    reply: str = ""
+    part: int = 1
+
+
+def tokens(text: str) -> list[str]:
+    """Lower-case words and numbers, accents and apostrophes dropped ("Can't" -> "cant")."""
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(char for char in text if not unicodedata.combining(char))
+    text = re.sub(r"['\u2018\u2019`]", "", text.casefold())
+    return re.findall(r"[a-z0-9]+", text)[:MAX_TOKENS]
+
+
+def stem(word: str) -> str:
+    """Strip a common ending, so "scans", "covered" and "asking" meet "scan", "cover" and "ask"."""
+    for suffix in ("ing", "ed", "es", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)]
+    return word
+
+
+def deletions(word: str) -> set[str]:
+    """The word with any one letter removed: two words one typo apart share one of these."""
+    return {word[:i] + word[i + 1 :] for i in range(len(word))}
+
+
+def contains(haystack: list[str], needle: tuple[str, ...]) -> bool:
+    """Tell whether `needle` appears in `haystack` as consecutive words (a trailing * matches any ending)."""
+    size = len(needle)
+    last = needle[-1]
+    prefix = last.endswith("*")
+    for start in range(len(haystack) - size + 1):
+        window = haystack[start : start + size]
+        if window[:-1] == list(needle[:-1]) and (window[-1].startswith(last[:-1]) if prefix else window[-1] == last):
+            return True
+    return False
+
+
+class Matcher:
+    """Tables built once from content; `match` does only look-ups and small loops."""
+
+    def __init__(self, content: Content):
+        matching = content.matching
+        self.opt_out = frozenset(word.upper() for word in matching.opt_out)
+        self.opt_out_words = frozenset(word.lower() for word in matching.opt_out)
+        self.opt_in_words = frozenset(word.lower() for word in matching.opt_in)
+        self.more = frozenset(" ".join(tokens(said)) for said in matching.more)
+        self.emergency = [tuple(said.lower().replace("'", "").split()) for said in matching.emergency]
+        self.stopwords = frozenset(matching.stopwords)
+        self.order = {topic_id: index for index, topic_id in enumerate(content.topics)}
+        self.parts = {topic_id: len(parts) for topic_id, parts in content.replies.items()}
+
+        self.keywords: dict[str, str] = {}  # whole-text word -> topic
+        self.phrases: list[tuple[tuple[str, ...], str]] = []
+        weights: dict[str, set[str]] = defaultdict(set)  # stem -> topics that use it
+        for topic_id, topic in content.topics.items():
+            if not topic.keyword:
+                continue
+            self.keywords[topic.keyword.lower()] = topic_id
+            for said in topic.synonyms:
+                words = tuple(tokens(said))
+                if len(words) == 1:
+                    self.keywords.setdefault(words[0], topic_id)
+                elif words:
+                    self.phrases.append((words, topic_id))
+            for word in (topic.keyword.lower(), *topic.words):
+                if not word[-1].isdigit():
+                    weights[stem(word)].add(topic_id)
+        self.weights = {word: {t: 1 / len(owners) for t in owners} for word, owners in weights.items()}
+        self.typos_of_keyword = self.typo_index(self.keywords)
+        self.typos_of_word = self.typo_index(word for word in self.weights if len(word) >= 5)
+
+    @staticmethod
+    def typo_index(words: Iterable[str]) -> dict[str, set[str]]:
+        """Map each word, and each one-letter deletion of it, to the words it came from."""
+        index: dict[str, set[str]] = defaultdict(set)
+        for word in words:
+            for variant in {word} | deletions(word):
+                index[variant].add(word)
+        return dict(index)
+
+    @staticmethod
+    def near(word: str, index: dict[str, set[str]]) -> set[str]:
+        """Words in `index` one typo (a letter missing, extra, wrong or swapped) from `word`."""
+        found: set[str] = set()
+        for variant in {word} | deletions(word):
+            found |= index.get(variant, set())
+        return found
+
+    def keyword(self, word: str) -> str | None:
+        """The topic a single texted word names, allowing a plural and one typo."""
+        for candidate in (word, word[:-1] if word.endswith("s") else None):
+            if candidate in self.keywords:
+                return self.keywords[candidate]
+        if len(word) >= 4:
+            topics = {self.keywords[hit] for hit in self.near(word, self.typos_of_keyword)}
+        else:  # short words: only swapped letters ("aks", "fqa"), else "has" would mean ASK
+            topics = {t for k, t in self.keywords.items() if len(k) == len(word) and sorted(k) == sorted(word)}
+        return topics.pop() if len(topics) == 1 else None
+
+    def keyword_form(self, words: list[str]) -> Match | None:
+        """A text that is just a keyword, maybe with a number: "FAQ", "faq 2", "bring2"."""
+        form = re.fullmatch(r"([a-z]+)([0-9]{0,2})", "".join(words))
+        if not form:
+            return None
+        word, number = form.groups()
+        if number and f"{word}{number}" in self.keywords:
+            return Match(Kind.REPLY, self.keywords[f"{word}{number}"])
+        topic = self.keyword(word)
+        if topic is None:
+            return None
+        if number and (child := self.numbered(topic, int(number))):
+            return Match(Kind.REPLY, child)  # "question 2", "faqs 2"
+        if number and 1 <= int(number) <= self.parts.get(topic, 1):
+            return Match(Kind.REPLY, topic, int(number))  # "bring 2": that part
+        return Match(Kind.REPLY, topic)  # "FAQ 7", "bring 9": the piece from its start
+
+    def numbered(self, list_topic: str, number: int) -> str | None:
+        """The topic a bare number picks from a numbered list ("2" after FAQ is FAQ2)."""
+        for keyword, topic_id in self.keywords.items():
+            if topic_id == list_topic:
+                return self.keywords.get(f"{keyword}{number}")
+        return None
+
+    def has_numbered(self, topic_id: str) -> bool:
+        """Tell whether a topic is a numbered list (FAQ, with FAQ1, FAQ2...)."""
+        return self.numbered(topic_id, 1) is not None
+
+    def children(self, list_topic: str) -> set[str]:
+        """The topics a numbered list leads to."""
+        found, number = set(), 1
+        while child := self.numbered(list_topic, number):
+            found.add(child)
+            number += 1
+        return found
+
+    def is_emergency(self, words: list[str]) -> bool:
+        """Tell whether the words contain any emergency phrase."""
+        return any(contains(words, phrase) for phrase in self.emergency)
+
+    def score(self, words: list[str]) -> dict[str, float]:
+        """Score each topic for a free question; see the module docstring."""
+        scores: dict[str, float] = defaultdict(float)
+        for phrase, topic_id in self.phrases:
+            if contains(words, phrase):
+                scores[topic_id] += 2 * len(phrase)
+        for word in words:
+            if word in self.stopwords:
+                continue
+            root = stem(word)
+            if root in self.weights:
+                hits = self.weights[root]
+            elif len(word) >= 5 and (near := self.near(root, self.typos_of_word)):
+                hits = {t: w * 0.8 for hit in near for t, w in self.weights[hit].items()}
+            else:
+                continue
+            for topic_id, weight in hits.items():
+                scores[topic_id] += weight
+        return scores
+
+    def match(self, text: str) -> Match:
+        """Read one text; see the module docstring for the order of checks."""
+        if text.strip().upper() in self.opt_out:
+            return Match(Kind.SILENT)
+        words = tokens(text)
+        if not words:
+            return Match(Kind.REPLY, "not_understood" if text.strip() else "menu")
+        if self.is_emergency(words):
+            return Match(Kind.REPLY, "emergency")
+        if len(words) == 1 and words[0] in self.opt_out_words:
+            return Match(Kind.REPLY, "stop_hint")  # "Stop." or "stop!" is not an opt-out: say how
+        if len(words) == 1 and words[0] in self.opt_in_words:
+            return Match(Kind.REPLY, "menu")
+        if " ".join(words) in self.more:
+            return Match(Kind.MORE)
+        if len(words) == 1 and words[0].isdigit():
+            return Match(Kind.NUMBER, part=int(words[0][:3]))
+        if len(words) <= 2 and (found := self.keyword_form(words)):
+            return found
+        scores = self.score(words)
+        if not scores:
+            if any(word in self.opt_out_words for word in words):
+                return Match(Kind.REPLY, "stop_hint")
+            return Match(Kind.REPLY, "not_understood")
+        best = max(scores, key=lambda topic_id: (scores[topic_id], -self.order[topic_id]))
+        return Match(Kind.REPLY, best)

@@ -1,0 +1,100 @@
+"""POST /sms: a text in, one short piece of the guide out, as one TwiML <Message>."""
+
+from collections.abc import MutableMapping
+from dataclasses import dataclass
+
+from flask import Blueprint, Flask, current_app, request, session
+from twilio.twiml.messaging_response import MessagingResponse
+
+from app.content import Content
+from app.matching import Kind, Matcher
+from app.webhook import log_event, on_error, twiml, validate_twilio_request
+
+bp = Blueprint("sms", __name__)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the line sends back: a reply by name and part, or silence (text is None)."""
+
+    reply: str
+    part: int
+    text: str | None
+
+
+def message_twiml(text: str) -> str:
+    """One <Message> as TwiML."""
+    response = MessagingResponse()
+    response.message(text)
+    return str(response)
+
+
+class SmsLine:
+    """Answers texts from content: every reply and its TwiML prepared once, at start-up."""
+
+    def __init__(self, content: Content):
+        self.content = content
+        self.matcher = Matcher(content)
+        self.prepared = {
+            (name, number): message_twiml(text)
+            for name, parts in content.replies.items()
+            for number, text in enumerate(parts, start=1)
+        }
+        self.silence = str(MessagingResponse())
+
+    def answer(self, body: str, state: MutableMapping) -> Answer:
+        """Answer one text; `state` is the small, signed, per-sender cookie (it may be empty or stale)."""
+        match = self.matcher.match(body)
+        if match.kind is Kind.SILENT:
+            return Answer("opt-out", 0, None)
+        reply, part = match.reply, match.part
+        if match.kind is Kind.MORE:
+            pending = state.get("more")
+            valid = isinstance(pending, list) and len(pending) == 2 and tuple(pending) in self.prepared
+            reply, part = tuple(pending) if valid else ("nothing_more", 1)
+        elif match.kind is Kind.NUMBER:
+            listed = state.get("list")
+            reply = (isinstance(listed, str) and self.matcher.numbered(listed, match.part)) or "not_understood"
+            part = 1
+        self.remember(state, reply, part)
+        return Answer(reply, part, self.content.replies[reply][part - 1])
+
+    def remember(self, state: MutableMapping, reply: str, part: int) -> None:
+        """Keep what MORE and a bare number will mean next time; nothing about the patient."""
+        if part < len(self.content.replies[reply]):
+            state["more"] = [reply, part + 1]
+        else:
+            state.pop("more", None)
+        listed = state.get("list")
+        if self.matcher.has_numbered(reply):
+            state["list"] = reply
+        elif not (isinstance(listed, str) and reply in self.matcher.children(listed)):
+            state.pop("list", None)
+
+    def response(self, answer: Answer) -> str:
+        """The TwiML for an answer: one prepared <Message>, or an empty <Response/>."""
+        return self.silence if answer.text is None else self.prepared[(answer.reply, answer.part)]
+
+
+@bp.post("/sms")
+@validate_twilio_request
+def incoming():
+    """Answer an incoming text."""
+    line: SmsLine = current_app.extensions["sms_line"]
+    answer = line.answer(request.form.get("Body", ""), session)
+    log_event("sms", f"{answer.reply}:{answer.part}", "silent" if answer.text is None else "served")
+    return twiml(line.response(answer))
+
+
+def apology() -> str:
+    """The reply when something failed inside: a short sorry, with the disclaimer."""
+    return current_app.extensions["sms_line"].prepared[("error", 1)]
+
+
+on_error(bp, apology)
+
+
+def init_app(app: Flask) -> None:
+    """Prepare the SMS line and register its webhook."""
+    app.extensions["sms_line"] = SmsLine(app.extensions["line_content"])
+    app.register_blueprint(bp)

@@ -1,0 +1,95 @@
+"""The Twilio boundary: one signature check for every webhook, TwiML responses, safe failure, private logs."""
+
+import logging
+import traceback
+import uuid
+from collections.abc import Callable
+from functools import wraps
+
+from flask import Blueprint, Flask, Response, abort, current_app, g, request
+from twilio.request_validator import RequestValidator, get_signature_algorithm
+from werkzeug.exceptions import InternalServerError
+
+log = logging.getLogger("line")
+
+
+def init_app(app: Flask) -> None:
+    """Prepare the validator once, give every request an id, and send the line's log to stderr."""
+    app.extensions["twilio_validator"] = RequestValidator(app.config["TWILIO_AUTH_TOKEN"])
+    app.before_request(assign_request_id)
+    if not log.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
+
+
+def assign_request_id() -> None:
+    """Tag the request so one conversation's log lines can be found without any personal data."""
+    g.request_id = uuid.uuid4().hex[:12]
+
+
+def public_url() -> str:
+    """The URL Twilio signed: rebuilt from PUBLIC_BASE_URL when set, else as the request arrived."""
+    base = current_app.config["PUBLIC_BASE_URL"]
+    if not base:
+        return request.url
+    query = request.query_string.decode("latin-1")
+    return f"{base}{request.path}" + (f"?{query}" if query else "")
+
+
+def validate_twilio_request(view: Callable) -> Callable:
+    """Answer 403 unless the request carries Twilio's signature for this URL and these parameters."""
+
+    @wraps(view)
+    def checked(*args, **kwargs):
+        signature = request.headers.get("X-Twilio-Signature", "")
+        algorithm = get_signature_algorithm(request.headers.get("X-Twilio-Webhooks-Signature-Settings"))
+        validator = current_app.extensions["twilio_validator"]
+        if not signature or not validator.validate(public_url(), request.form, signature, algorithm):
+            log_event(request.blueprint or "-", "-", "forbidden")
+            abort(403)
+        return view(*args, **kwargs)
+
+    return checked
+
+
+def twiml(response) -> Response:
+    """Serve TwiML (a twilio-library response, or one prepared as text) as XML."""
+    return Response(str(response), mimetype="text/xml")
+
+
+def masked(number: str | None) -> str:
+    """Keep at most the last two digits of a phone number, for logs."""
+    digits = "".join(char for char in number or "" if char.isdigit())
+    return f"...{digits[-2:]}" if len(digits) >= 4 else "-"
+
+
+def log_event(channel: str, topic: str, outcome: str) -> None:
+    """Log what was served: never a message body, speech, or full number."""
+    log.info(
+        "channel=%s topic=%s outcome=%s from=%s request_id=%s",
+        channel,
+        topic,
+        outcome,
+        masked(request.form.get("From")),
+        g.get("request_id", "-"),
+    )
+
+
+def on_error(bp: Blueprint, apology: Callable[[], object]) -> None:
+    """Answer any unexpected error in `bp` with valid TwiML: Twilio must never see a 500."""
+
+    @bp.errorhandler(InternalServerError)
+    def answer_with_twiml(error: InternalServerError):
+        cause = error.original_exception or error
+        frame = traceback.extract_tb(cause.__traceback__)[-1] if cause.__traceback__ else None
+        # The type and place identify the fault; the message might quote what a patient sent.
+        log.error(
+            "channel=%s outcome=error error=%s at=%s request_id=%s",
+            bp.name,
+            type(cause).__name__,
+            f"{frame.filename.rsplit('/', 1)[-1]}:{frame.lineno}" if frame else "-",
+            g.get("request_id", "-"),
+        )
+        return twiml(apology()), 200

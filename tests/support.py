@@ -1,0 +1,77 @@
+"""Helpers for tests: signed Twilio requests, and TwiML parsed and checked against the schema."""
+
+from pathlib import Path
+from xml.etree import ElementTree
+
+from lxml import etree
+from twilio.request_validator import RequestValidator
+
+TOKEN = "test-auth-token"
+SECRET = "test-secret-key-that-is-long-enough-0123456789"
+LINE_NUMBER = "+447700900123"
+CALLER = "+447700900456"
+XSD = Path(__file__).resolve().parents[2] / "shared" / "twiml" / "twiml.xsd"  # ../shared beside the checkout
+MESSAGING_VERBS = {"Message", "Redirect"}
+
+_schema = None
+
+
+def schema():
+    """The TwiML schema from ../shared/twiml, or None where it is not present."""
+    global _schema
+    if _schema is None and XSD.exists():
+        _schema = etree.XMLSchema(etree.parse(str(XSD)))
+    return _schema
+
+
+def assert_valid_twiml(xml_text: str, messaging: bool = False) -> ElementTree.Element:
+    """Parse TwiML, check it against the schema where present, and return its root."""
+    document = etree.fromstring(xml_text.encode("utf-8"))
+    assert document.tag == "Response", xml_text
+    checker = schema()
+    if checker is not None and not checker.validate(document):
+        errors = "\n".join(f"line {e.line}: {e.message}" for e in checker.error_log)
+        raise AssertionError(f"TwiML does not validate:\n{errors}\n{xml_text}")
+    if messaging:  # one schema for both channels; Twilio is stricter for messaging
+        bad = [child.tag for child in document if child.tag not in MESSAGING_VERBS]
+        assert not bad, f"verbs not allowed in a messaging response: {bad}"
+    return ElementTree.fromstring(xml_text)
+
+
+class Twilio:
+    """Sends requests into the app the way Twilio does: form-encoded, signed for the full URL."""
+
+    def __init__(self, client, token: str = TOKEN):
+        self.client = client
+        self.validator = RequestValidator(token)
+
+    def post(self, path: str, params: dict | list, url: str | None = None, headers: dict | None = None):
+        """POST `params` to `path`, signed as Twilio would sign `url` (default: the test client's URL)."""
+        signature = self.validator.compute_signature(url or f"http://localhost{path}", _multidict(params))
+        return self.client.post(path, data=params, headers={"X-Twilio-Signature": signature, **(headers or {})})
+
+    def sms(self, body: str | None, **extra):
+        """Text the line, as a patient would."""
+        params = {"From": CALLER, "To": LINE_NUMBER, "MessageSid": "SM" + "0" * 32, "NumMedia": "0", **extra}
+        if body is not None:
+            params["Body"] = body
+        return self.post("/sms", params)
+
+    def message(self, body: str | None, **extra) -> str | None:
+        """Text the line and return the reply's text (None when it stays silent); checks the TwiML."""
+        response = self.sms(body, **extra)
+        assert response.status_code == 200, response.status_code
+        assert response.mimetype == "text/xml"
+        root = assert_valid_twiml(response.get_data(as_text=True), messaging=True)
+        messages = root.findall("Message")
+        assert len(messages) <= 1, "more than one <Message>: parts could arrive out of order"
+        return messages[0].text if messages else None
+
+
+def _multidict(params):
+    """Signature input for params given as a dict or as a list of (name, value) pairs."""
+    if isinstance(params, dict):
+        return params
+    from werkzeug.datastructures import MultiDict
+
+    return MultiDict(params)
