@@ -10,9 +10,19 @@ from app import config, content
 MAX_REQUEST_BYTES = 64 * 1024  # a Twilio webhook is a few KB; anything far bigger is not Twilio
 
 
+class LineApp(Flask):
+    """Flask, with errors logged without the message text that could quote a patient."""
+
+    def log_exception(self, exc_info) -> None:
+        """Log the error's type and place, never its message or the request's data."""
+        from app.webhook import log_failure
+
+        log_failure(exc_info[1])
+
+
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the line: settings, then content (loaded and checked once), then the views."""
-    app = Flask(__name__)
+    app = LineApp(__name__)
     settings = config.from_environment()
     settings.update(test_config or {})
     config.check(settings)

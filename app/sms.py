@@ -88,7 +88,7 @@ def incoming():
 
 def apology() -> str:
     """The reply when something failed inside: a short sorry, with the disclaimer."""
-    return current_app.extensions["sms_line"].prepared[("error", 1)]
+    return current_app.extensions["sms_apology"]
 
 
 on_error(bp, apology)
@@ -96,5 +96,7 @@ on_error(bp, apology)
 
 def init_app(app: Flask) -> None:
     """Prepare the SMS line and register its webhook."""
-    app.extensions["sms_line"] = SmsLine(app.extensions["line_content"])
+    line = SmsLine(app.extensions["line_content"])
+    app.extensions["sms_line"] = line
+    app.extensions["sms_apology"] = line.prepared[("error", 1)]  # kept apart, so a broken line can still apologise
     app.register_blueprint(bp)

@@ -8,9 +8,11 @@ from functools import wraps
 
 from flask import Blueprint, Flask, Response, abort, current_app, g, request
 from twilio.request_validator import RequestValidator, get_signature_algorithm
+from twilio.twiml.messaging_response import MessagingResponse
 from werkzeug.exceptions import InternalServerError
 
 log = logging.getLogger("line")
+EMPTY_TWIML = str(MessagingResponse())  # <Response/>: valid on both channels, and says nothing
 
 
 def init_app(app: Flask) -> None:
@@ -82,14 +84,18 @@ def on_error(bp: Blueprint, apology: Callable[[], object]) -> None:
 
     @bp.errorhandler(InternalServerError)
     def answer_with_twiml(error: InternalServerError):
-        cause = error.original_exception or error
-        frame = traceback.extract_tb(cause.__traceback__)[-1] if cause.__traceback__ else None
-        # The type and place identify the fault; the message might quote what a patient sent.
-        log.error(
-            "channel=%s outcome=error error=%s at=%s request_id=%s",
-            bp.name,
-            type(cause).__name__,
-            f"{frame.filename.rsplit('/', 1)[-1]}:{frame.lineno}" if frame else "-",
-            g.get("request_id", "-"),
-        )
-        return twiml(apology()), 200
+        try:
+            return twiml(apology()), 200
+        except Exception as failure:  # the apology itself failed: an empty response still keeps Twilio from a 500
+            log_failure(failure, "apology-failed")
+            return twiml(EMPTY_TWIML), 200
+
+
+def log_failure(error: BaseException, outcome: str = "error") -> None:
+    """Log an unexpected error by type and place only: its message might quote what a patient sent."""
+    frame = traceback.extract_tb(error.__traceback__)[-1] if error.__traceback__ else None
+    place = f"{frame.filename.rsplit('/', 1)[-1]}:{frame.lineno}" if frame else "-"
+    log.error(
+        "channel=%s outcome=%s error=%s at=%s request_id=%s",
+        request.blueprint or "-", outcome, type(error).__name__, place, g.get("request_id", "-"),
+    )

@@ -47,8 +47,9 @@ class Twilio:
 
     def post(self, path: str, params: dict | list, url: str | None = None, headers: dict | None = None):
         """POST `params` to `path`, signed as Twilio would sign `url` (default: the test client's URL)."""
-        signature = self.validator.compute_signature(url or f"http://localhost{path}", _multidict(params))
-        return self.client.post(path, data=params, headers={"X-Twilio-Signature": signature, **(headers or {})})
+        form = _multidict(params)
+        signature = self.validator.compute_signature(url or f"http://localhost{path}", form)
+        return self.client.post(path, data=form, headers={"X-Twilio-Signature": signature, **(headers or {})})
 
     def sms(self, body: str | None, **extra):
         """Text the line, as a patient would."""

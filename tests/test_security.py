@@ -1,0 +1,142 @@
+"""Signatures, proxies, size limits, cookies and safe failure at the Twilio boundary."""
+
+import logging
+
+import pytest
+from support import CALLER, LINE_NUMBER, SECRET, TOKEN, Twilio, assert_valid_twiml
+from twilio.request_validator import RequestValidator
+
+SMS = {"From": CALLER, "To": LINE_NUMBER, "Body": "FAQ", "MessageSid": "SM" + "a" * 32}
+
+
+def signature(url: str, params: dict, token: str = TOKEN) -> str:
+    """What Twilio would send for this URL and these parameters."""
+    return RequestValidator(token).compute_signature(url, params)
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"X-Twilio-Signature": ""},
+        {"X-Twilio-Signature": "not-a-signature"},
+        {"X-Twilio-Signature": signature("http://localhost/sms", SMS, token="another-token")},
+        {"X-Twilio-Signature": signature("http://localhost/voice", SMS)},
+        {"X-Twilio-Signature": signature("http://localhost/sms", {**SMS, "Body": "something else"})},
+    ],
+    ids=["missing", "empty", "garbage", "wrong-token", "wrong-url", "tampered-body"],
+)
+def test_unsigned_or_forged_requests_get_403(client, headers):
+    response = client.post("/sms", data=SMS, headers=headers)
+    assert response.status_code == 403
+    assert b"<Message" not in response.data
+
+
+def test_the_check_holds_in_debug_mode_too(make_app):
+    app = make_app(DEBUG=True)
+    assert app.test_client().post("/sms", data=SMS).status_code == 403
+
+
+def test_a_signature_for_https_fails_behind_a_proxy_unless_configured(make_app):
+    url = "https://line.example.org/sms"
+    headers = {"X-Twilio-Signature": signature(url, SMS), "X-Forwarded-Proto": "https",
+               "X-Forwarded-Host": "line.example.org"}
+    unconfigured = make_app().test_client()
+    response = unconfigured.post("/sms", data=SMS, headers=headers, base_url="http://line.example.org")
+    assert response.status_code == 403, "forwarded headers are not trusted unless configured"
+
+    behind_proxy = make_app(PROXY_HOPS=1).test_client()
+    response = behind_proxy.post("/sms", data=SMS, headers=headers, base_url="http://10.0.0.5:8000")
+    assert response.status_code == 200
+    assert b"<Message>" in response.data
+
+
+def test_a_public_base_url_rebuilds_the_signed_url_whatever_the_headers_say(make_app):
+    url = "https://line.example.org/sms"
+    client = make_app(PUBLIC_BASE_URL="https://line.example.org").test_client()
+    good = client.post("/sms", data=SMS, headers={"X-Twilio-Signature": signature(url, SMS)},
+                       base_url="http://127.0.0.1:8000")
+    assert good.status_code == 200
+    spoofed = client.post("/sms", data=SMS, base_url="http://127.0.0.1:8000",
+                          headers={"X-Twilio-Signature": signature("https://evil.example/sms", SMS),
+                                   "X-Forwarded-Host": "evil.example", "X-Forwarded-Proto": "https"})
+    assert spoofed.status_code == 403
+
+
+def test_a_public_base_url_with_a_path_is_refused(make_app):
+    from app.errors import StartupError
+
+    with pytest.raises(StartupError, match="PUBLIC_BASE_URL"):
+        make_app(PUBLIC_BASE_URL="https://line.example.org/sms")
+
+
+def test_an_oversize_request_gets_413(client):
+    body = {**SMS, "Body": "x" * (70 * 1024)}
+    response = client.post("/sms", data=body, headers={"X-Twilio-Signature": signature("http://localhost/sms", body)})
+    assert response.status_code == 413
+
+
+def test_the_session_cookie_is_signed_httponly_samesite_and_secure_in_production(make_app, monkeypatch):
+    monkeypatch.setenv("LINE_ENV", "production")
+    app = make_app(TWILIO_AUTH_TOKEN=TOKEN, SECRET_KEY=SECRET)
+    response = Twilio(app.test_client()).sms("FAQ")
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "Secure" in cookie and "SameSite=Lax" in cookie
+    assert CALLER not in cookie
+
+
+def test_the_session_cookie_is_not_secure_in_development_so_local_http_works(twilio):
+    cookie = twilio.sms("FAQ").headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "Secure" not in cookie
+
+
+@pytest.fixture
+def served_app(make_app):
+    """The app as served (not TESTING, so errors reach the error handlers instead of the test)."""
+    return make_app(TESTING=False)
+
+
+def test_an_internal_error_in_the_sms_webhook_gets_an_apology_not_a_500(served_app, content, monkeypatch, caplog):
+    app, twilio = served_app, Twilio(served_app.test_client())
+
+    def broken(text):
+        raise RuntimeError(f"simulated fault while reading {text!r}")
+
+    monkeypatch.setattr(app.extensions["sms_line"].matcher, "match", broken)
+    with caplog.at_level(logging.INFO, logger="line"):
+        response = twilio.sms("a private question about my cancer")
+    assert response.status_code == 200
+    root = assert_valid_twiml(response.get_data(as_text=True), messaging=True)
+    assert [m.text for m in root.findall("Message")] == [content.replies["error"][0]]
+    assert content.replies["error"][0].endswith(content.sms.disclaimer)
+    logged = caplog.text
+    assert "outcome=error" in logged and "RuntimeError" in logged and "request_id=" in logged
+    assert "cancer" not in logged and CALLER not in logged
+
+
+def test_when_even_the_apology_fails_twilio_still_gets_valid_twiml(served_app, monkeypatch):
+    app, twilio = served_app, Twilio(served_app.test_client())
+    monkeypatch.setattr(app.extensions["sms_line"].matcher, "match", lambda text: 1 / 0)
+    monkeypatch.delitem(app.extensions, "sms_apology")
+    response = twilio.sms("FAQ")
+    assert response.status_code == 200
+    assert_valid_twiml(response.get_data(as_text=True), messaging=True)
+
+
+def test_logs_carry_topic_outcome_request_id_and_a_masked_number_only(twilio, content, caplog):
+    texts = ["MENU", "when is it worth it", "ASK", "what should I bring", "MORE", "FAQ", "1", "2", "3", "FACTS",
+             "HELP", "thank you", "I have chest pain", "STOP", "Stop.", "gibberish words here"]
+    with caplog.at_level(logging.INFO, logger="line"):
+        for text in texts:
+            twilio.sms(text)
+    lines = [record.getMessage() for record in caplog.records if record.name == "line"]
+    assert len(lines) == len(texts)
+    for line in lines:
+        assert "channel=sms" in line and "topic=" in line and "outcome=" in line and "request_id=" in line
+        assert "from=...56" in line
+    logged = "\n".join(lines)
+    digits = CALLER.lstrip("+")
+    assert digits not in logged and digits[-4:] not in logged
+    for text in texts:
+        if len(text) > 3 and text.upper() not in {"MENU", "HELP", "FAQS", "MORE", "STOP"}:
+            assert text not in logged, f"message body {text!r} leaked into the logs"

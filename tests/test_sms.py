@@ -1,0 +1,189 @@
+"""The SMS line, through signed requests: texts as patients write them, and the reply each gets."""
+
+import pytest
+from support import CALLER
+
+from app import gsm
+
+# (text as a patient might send it, the reply it should get: topic or line reply, part)
+TEXTS = [
+    # the keywords, as printed, and as typed
+    ("MENU", "menu", 1), ("menu", "menu", 1), ("Menu.", "menu", 1), ("  menu  ", "menu", 1),
+    ("WHEN", "when", 1), ("when?", "when", 1), ("ASK", "ask", 1), ("ask", "ask", 1),
+    ("BRING", "bring", 1), ("Bring.", "bring", 1), ("bring!", "bring", 1), ("FAQ", "faq", 1),
+    ("FAQs", "faq", 1), ("faq's", "faq", 1), ("FACTS", "facts", 1), ("HELP", "help", 1),
+    ("info", "help", 1), ("INFO", "help", 1),
+    # small typos and plurals
+    ("brng", "bring", 1), ("brign", "bring", 1), ("bting", "bring", 1), ("brings", "bring", 1),
+    ("aks", "ask", 1), ("fqa", "faq", 1), ("meun", "menu", 1), ("mneu", "menu", 1),
+    ("hepl", "help", 1), ("whne", "when", 1), ("faq1", "faq1", 1),
+    # numbered answers and parts, without any earlier text
+    ("FAQ1", "faq1", 1), ("FAQ 2", "faq2", 1), ("faq3", "faq3", 1), ("Faq #2", "faq2", 1),
+    ("question 3", "faq3", 1), ("bring 2", "bring", 2), ("BRING3", "bring", 3), ("when 2", "when", 2),
+    # greetings, pictures without words, empty texts
+    ("hi", "menu", 1), ("Hello", "menu", 1), ("hello there", "menu", 1), ("Good morning", "menu", 1),
+    ("", "menu", 1), ("   ", "menu", 1),
+    # synonyms from content
+    ("checklist", "bring", 1), ("check list", "bring", 1), ("what to bring", "bring", 1),
+    ("how do I ask", "ask", 1), ("what should I say to my doctor", "ask", 1),
+    ("common questions", "faq", 1), ("key facts", "facts", 1),
+    # plain questions
+    ("What should I bring to my appointment?", "bring", 1),
+    ("what do i need to take with me", "bring", 1),
+    ("What documents do I need?", "bring", 1),
+    ("Will my doctor be upset?", "faq1", 1),
+    ("will my doctor be offended if i ask", "faq1", 1),
+    ("Is it rude to ask for a second opinion?", "faq1", 1),
+    ("Do I need permission?", "faq2", 1),
+    ("do i have to tell my doctor", "faq2", 1),
+    ("Do I need a referral?", "faq2", 1),
+    ("Is it covered by the NHS?", "faq3", 1),
+    ("how much does it cost", "faq3", 1),
+    ("Does my insurance pay for it?", "faq3", 1),
+    ("is a second opinion free", "faq3", 1),
+    ("Should I get a second opinion for my cancer?", "when", 1),
+    ("is it worth getting one before surgery", "when", 1),
+    ("my diagnosis is unclear", "when", 1),
+    ("how can I ask my GP for a referral to another specialist", "ask", 1),
+    ("what do I say", "ask", 1),
+    ("Is getting a second opinion normal?", "facts", 1),
+    ("who runs this line", "help", 1),
+    ("thank you", "thanks", 1), ("Thanks!", "thanks", 1), ("ok", "thanks", 1),
+    # emergencies: only the redirect, whatever else the text says
+    ("I have chest pain", "emergency", 1),
+    ("chest pains what should i bring", "emergency", 1),
+    ("I can't breathe", "emergency", 1),
+    ("my husband took an overdose", "emergency", 1),
+    ("I'm having suicidal thoughts", "emergency", 1),
+    ("I want to kill myself", "emergency", 1),
+    ("she collapsed and is unconscious", "emergency", 1),
+    ("I think I'm having a stroke", "emergency", 1),
+    ("bleeding heavily", "emergency", 1),
+    ("I need an ambulance", "emergency", 1),
+    # opt-out words written as sentences are not opt-outs: say how to stop
+    ("Stop.", "stop_hint", 1), ("stop texting me", "stop_hint", 1), ("please unsubscribe me", "stop_hint", 1),
+    # opt-in words: welcome back
+    ("START", "menu", 1), ("yes", "menu", 1), ("UNSTOP", "menu", 1),
+    # not understood: a short sorry and the menu, never the text back
+    ("what's the weather like", "not_understood", 1), ("asdfghjkl", "not_understood", 1),
+    ("\U0001f44d", "not_understood", 1), ("Привет, как дела?", "not_understood", 1),
+    ("<script>alert(1)</script>", "not_understood", 1), ("7", "not_understood", 1),
+    # MORE with nothing before it
+    ("MORE", "nothing_more", 1), ("next", "nothing_more", 1),
+]
+
+
+@pytest.mark.parametrize(("text", "reply", "part"), TEXTS)
+def test_each_text_gets_its_reply(twilio, content, text, reply, part):
+    answer = twilio.message(text)
+    assert answer == content.replies[reply][part - 1]
+
+
+def test_the_table_is_large_and_covers_every_reply(content):
+    assert len(TEXTS) >= 60
+    served = {reply for _, reply, _ in TEXTS}
+    assert set(content.replies) - served <= {"error"}, "every reply the line has is reached by some text"
+
+
+@pytest.mark.parametrize("text", sorted({text for text, _, _ in TEXTS}))
+def test_every_reply_is_gsm7_within_budget_and_ends_with_the_disclaimer(twilio, content, text):
+    answer = twilio.message(text)
+    count = gsm.segments(answer)
+    assert count.encoding == "GSM-7"
+    assert count.units <= 459 and count.segments <= 3
+    assert answer.endswith(content.sms.disclaimer)
+
+
+@pytest.mark.parametrize("word", ["STOP", "stop", "StopAll", "UNSUBSCRIBE", "cancel", "END", "quit", "REVOKE",
+                                  "optout", " stop "])
+def test_opt_out_words_get_an_empty_response(twilio, word):
+    response = twilio.sms(word)
+    assert response.status_code == 200
+    assert twilio.message(word) is None
+
+
+def test_a_picture_with_no_text_gets_the_menu(twilio, content):
+    answer = twilio.message(None, NumMedia="1", MediaUrl0="https://api.twilio.com/media/ME1",
+                            MediaContentType0="image/jpeg")
+    assert answer == content.replies["menu"][0]
+
+
+def test_faq_then_a_bare_number_gets_that_answer_through_the_cookie(twilio, content):
+    assert twilio.message("FAQ") == content.replies["faq"][0]
+    assert twilio.message("2") == content.replies["faq2"][0]
+    assert twilio.message("3") == content.replies["faq3"][0], "still in the FAQ list after an answer"
+
+
+def test_a_bare_number_without_the_faq_list_is_not_guessed(twilio, content):
+    assert twilio.message("2") == content.replies["not_understood"][0]
+    assert twilio.message("BRING") == content.replies["bring"][0]
+    assert twilio.message("2") == content.replies["not_understood"][0], "a number after another piece means nothing"
+
+
+def test_keyword_forms_work_without_any_cookie(app, content):
+    from support import Twilio
+
+    for text, reply in (("FAQ 2", "faq2"), ("faq3", "faq3"), ("bring 2", "bring")):
+        fresh = Twilio(app.test_client(use_cookies=False))
+        answer = fresh.message(text)
+        assert answer == content.replies[reply][1 if text == "bring 2" else 0]
+
+
+def test_more_walks_through_a_long_piece_in_order(twilio, content):
+    parts = content.replies["bring"]
+    assert len(parts) >= 2
+    assert twilio.message("what should I bring") == parts[0]
+    assert "Reply MORE" in parts[0]
+    for part in parts[1:]:
+        assert twilio.message("MORE") == part
+    assert "Reply MORE" not in parts[-1]
+    assert twilio.message("more") == content.replies["nothing_more"][0]
+
+
+def test_a_stale_or_tampered_cookie_is_ignored(app, content):
+    from support import Twilio
+
+    client = app.test_client()
+    with client.session_transaction() as state:
+        state["more"] = ["no-such-topic", 7]
+        state["list"] = ["not", "text"]
+    twilio = Twilio(client)
+    assert twilio.message("MORE") == content.replies["nothing_more"][0]
+    assert twilio.message("1") == content.replies["not_understood"][0]
+
+
+def test_a_cookie_signed_with_another_key_is_ignored(app, content):
+    from support import Twilio
+
+    client = app.test_client()
+    client.set_cookie("session", "eyJsaXN0IjoiZmFxIn0.forged.signature", domain="localhost")
+    assert Twilio(client).message("2") == content.replies["not_understood"][0]
+
+
+def test_the_cookie_holds_no_personal_data(twilio, client):
+    twilio.message("FAQ")
+    twilio.message("what should I bring")
+    with client.session_transaction() as state:
+        stored = repr(dict(state))
+    assert "bring" in stored  # it does hold the conversation state...
+    assert CALLER not in stored and CALLER[-4:] not in stored  # ...and nothing about the sender
+    assert "should" not in stored
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"SmsStatus": "received", "ApiVersion": "2010-04-01", "FromCity": "LONDON", "FromCountry": "GB"},
+        {"OptOutType": "HELP", "NewParamTwilioAddedLater": "x"},
+        {"NumSegments": "2", "AccountSid": "AC" + "1" * 32, "MessagingServiceSid": "MG" + "2" * 32},
+    ],
+)
+def test_extra_twilio_parameters_are_signed_over_and_accepted(twilio, content, extra):
+    assert twilio.message("ASK", **extra) == content.replies["ask"][0]
+
+
+def test_a_1600_character_text_gets_an_answer_and_is_not_echoed(twilio, content):
+    body = ("I was told I need an operation and I am worried about it " * 40)[:1600]
+    answer = twilio.message(body)
+    assert answer in {reply for parts in content.replies.values() for reply in parts}
+    assert "worried" not in answer
