@@ -12,7 +12,7 @@ TRY_TO = "+447700900000"
 
 def signed_post(client, path: str, params: dict):
     """POST `params` to `path` the way Twilio does, with a valid X-Twilio-Signature."""
-    url = f"http://localhost{path}"
+    url = f"{current_app.config['PUBLIC_BASE_URL'] or 'http://localhost'}{path}"  # the URL the app will check
     signature = RequestValidator(current_app.config["TWILIO_AUTH_TOKEN"]).compute_signature(url, params)
     return client.post(path, data=params, headers={"X-Twilio-Signature": signature})
 
