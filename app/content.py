@@ -256,21 +256,32 @@ def describe(value) -> str:
     """Name a YAML value's type the way a content editor would."""
     if value is None:
         return "nothing"
+    if isinstance(value, str):
+        return "text" if value.strip() else "empty text"
     return {
         dict: "a mapping",
         list: "a list",
-        str: "empty text",
         bool: "yes/no",
         int: "a number",
         float: "a number",
     }.get(type(value), type(value).__name__)
 
 
+def check_placeholders(text: str, known: typing.Iterable[str], file: str, entry: str) -> None:
+    """Refuse a {placeholder} not in `known`, and a brace without its pair."""
+    try:
+        names = [name for _, name, _, _ in string.Formatter().parse(text) if name is not None]
+    except ValueError:
+        raise ContentError(file, entry, "a { or } without its pair: placeholders look like {name}") from None
+    for name in names:
+        if name not in known:
+            listed = ", ".join(sorted(known)) or "none, this text is not filled in"
+            raise ContentError(file, entry, f"unknown placeholder {{{name}}} (known: {listed})")
+
+
 def fill(text: str, values: Mapping[str, str], file: str, entry: str) -> str:
     """Fill {placeholders}; an unknown one is a content error."""
-    for _, name, _, _ in string.Formatter().parse(text):
-        if name is not None and name not in values:
-            raise ContentError(file, entry, f"unknown placeholder {{{name}}} (known: {', '.join(sorted(values))})")
+    check_placeholders(text, values, file, entry)
     return text.format_map(values)
 
 
@@ -328,10 +339,13 @@ def load(content_dir: str | Path, language: str, region: str, settings: Mapping[
         )
     filled["emergency"] = Topic(title="emergency", keyword="", sms=(place.emergency.sms,), voice=place.emergency.voice)
     sources["emergency"] = shown["regions"]
+    entries = {topic_id: f"topics.{topic_id}" for topic_id in all_topics} | {"emergency": f"{region}.emergency"}
 
     check_keywords(filled, sources, matching, shown["matching"])
     check_menus(line.voice, filled, shown["line"])
-    replies = compose_replies(filled, line.sms, sources, shown["line"])
+    replies = compose_replies(filled, line.sms, sources, entries, shown["line"])
+    for name, other in regions.items():  # every region's text, so a check run for one region catches them all
+        compose((other.emergency.sms,), line.sms, shown["regions"], f"{name}.emergency.sms")
     return Content(
         language=language,
         line_name=line.line_name,
@@ -349,6 +363,8 @@ def check_keywords(
     topics: Mapping[str, Topic], sources: Mapping[str, str], matching: Matching, matching_file: str
 ) -> None:
     """Each keyword and synonym points to one topic, and none is a Twilio opt-out word."""
+    from app.matching import tokens  # compare phrases as the matcher reads them ("what-to bring!" is "what to bring")
+
     reserved = {word.upper() for word in matching.opt_out + matching.opt_in}
     stopwords = set(matching.stopwords)
     owner: dict[str, str] = {}
@@ -365,7 +381,7 @@ def check_keywords(
                 file, f"{entry}.keyword", f"{topic.keyword!r} is a Twilio opt-out/opt-in word; choose another"
             )
         for said in (topic.keyword.lower(),) + topic.synonyms:
-            phrase = " ".join(said.lower().split())
+            phrase = " ".join(tokens(said))
             if phrase in owner and owner[phrase] != topic_id:
                 raise ContentError(file, entry, f"duplicate keyword {phrase!r}: topic {owner[phrase]!r} has it already")
             owner[phrase] = topic_id
@@ -378,6 +394,7 @@ def check_menus(voice: VoiceWords, topics: Mapping[str, Topic], file: str) -> No
     """Every menu key leads somewhere real; keys are single digits numbered 1, 2, 3... with 0 last."""
     if "main" not in voice.menus:
         raise ContentError(file, "voice.menus", "missing menu 'main'")
+    check_placeholders(voice.option, ("label", "key"), file, "voice.option")
     for name, options in voice.menus.items():
         entry = f"voice.menus.{name}"
         keys = [option.key for option in options]
@@ -398,15 +415,23 @@ def check_menus(voice: VoiceWords, topics: Mapping[str, Topic], file: str) -> No
                 raise ContentError(file, where, f"no menu called {option.menu!r}")
 
 
+SMS_PLACEHOLDERS = {"menu_item": ("keyword", "title"), "more": ("next", "total")}  # the rest are sent as written
+
+
 def compose_replies(
-    topics: Mapping[str, Topic], words: SmsWords, sources: Mapping[str, str], line_file: str
+    topics: Mapping[str, Topic],
+    words: SmsWords,
+    sources: Mapping[str, str],
+    entries: Mapping[str, str],
+    line_file: str,
 ) -> dict[str, tuple[str, ...]]:
     """Compose every SMS reply once: the text, "Reply MORE" where more follows, then the disclaimer."""
     for name in ("disclaimer", "menu_item", "more", "not_understood", "nothing_more", "stop_hint", "error"):
         check_gsm(getattr(words, name), line_file, f"sms.{name}")
+        check_placeholders(getattr(words, name), SMS_PLACEHOLDERS.get(name, ()), line_file, f"sms.{name}")
     menu = topics["menu"].sms[0]
     bodies = {
-        topic_id: (topic.sms, sources[topic_id], f"topics.{topic_id}.sms")
+        topic_id: (topic.sms, sources[topic_id], f"{entries[topic_id]}.sms")
         for topic_id, topic in topics.items()
         if topic.sms
     }
@@ -416,26 +441,28 @@ def compose_replies(
         "stop_hint": ((words.stop_hint,), line_file, "sms.stop_hint"),
         "error": ((words.error,), line_file, "sms.error"),
     }
-    replies = {}
-    for name, (parts, file, entry) in bodies.items():
-        composed = []
-        for index, part in enumerate(parts):
-            where = f"{entry}[{index + 1}]" if len(parts) > 1 else entry
-            check_gsm(part, file, where)
-            more = f"\n{words.more.format(next=index + 2, total=len(parts))}" if index + 1 < len(parts) else ""
-            reply = f"{part}{more}\n{words.disclaimer}"
-            count = gsm.segments(reply)
-            if count.units > SMS_MAX_UNITS or count.segments > SMS_MAX_SEGMENTS:
-                raise ContentError(
-                    file,
-                    where,
-                    f"SMS reply is {count.units} characters with the disclaimer, over the budget of "
-                    f"{SMS_MAX_UNITS} ({SMS_MAX_SEGMENTS} segments): shorten it by "
-                    f"{count.units - SMS_MAX_UNITS} or split it into parts",
-                )
-            composed.append(reply)
-        replies[name] = tuple(composed)
-    return replies
+    return {name: compose(parts, words, file, entry) for name, (parts, file, entry) in bodies.items()}
+
+
+def compose(parts: tuple[str, ...], words: SmsWords, file: str, entry: str) -> tuple[str, ...]:
+    """One piece's replies, each checked: GSM-7, and within the budget with "Reply MORE" and the disclaimer."""
+    composed = []
+    for index, part in enumerate(parts):
+        where = f"{entry}[{index + 1}]" if len(parts) > 1 else entry
+        check_gsm(part, file, where)
+        more = f"\n{words.more.format(next=index + 2, total=len(parts))}" if index + 1 < len(parts) else ""
+        reply = f"{part}{more}\n{words.disclaimer}"
+        count = gsm.segments(reply)
+        if count.units > SMS_MAX_UNITS or count.segments > SMS_MAX_SEGMENTS:
+            raise ContentError(
+                file,
+                where,
+                f"SMS reply is {count.units} characters with the disclaimer, over the budget of "
+                f"{SMS_MAX_UNITS} ({SMS_MAX_SEGMENTS} segments): shorten it by "
+                f"{count.units - SMS_MAX_UNITS} or split it into parts",
+            )
+        composed.append(reply)
+    return tuple(composed)
 
 
 def check_gsm(text: str, file: str, entry: str) -> None:
