@@ -46,7 +46,8 @@ def from_environment(environ=os.environ) -> dict:
             try:
                 settings[name] = kind(raw)
             except ValueError:
-                raise StartupError(f"setting {name}: {raw!r} is not a number") from None
+                number = "a whole number" if kind is int else "a number"
+                raise StartupError(f"setting {name}: {raw!r} is not {number}") from None
         else:
             settings[name] = raw
     settings["CONTENT_DIR"] = settings["CONTENT_DIR"] or default_content_dir()
@@ -61,6 +62,8 @@ def default_content_dir() -> str:
 
 def check(settings: dict) -> None:
     """Refuse settings the line cannot run with; in production, refuse development stand-ins."""
+    if settings["LINE_ENV"] not in ("development", "production"):  # a typo must not quietly mean development
+        raise StartupError(f"setting LINE_ENV: {settings['LINE_ENV']!r} must be development or production")
     if settings["LINE_REGION"] not in ("uk", "us"):
         raise StartupError(f"setting LINE_REGION: {settings['LINE_REGION']!r} must be uk or us")
     base = settings["PUBLIC_BASE_URL"]
