@@ -8,6 +8,8 @@ from app import gsm
 
 TRY_FROM = "+447700900001"  # a number reserved for drama and testing (Ofcom), never a real patient
 TRY_TO = "+447700900000"
+MAX_CALL_STEPS = 200  # a safety net: every path of the phone menu ends long before this
+KEYS = set("0123456789*#")
 
 
 def signed_post(client, path: str, params: dict):
@@ -35,6 +37,57 @@ def text_command(messages: tuple[str, ...]) -> None:
             click.echo(f"{reply}\n[{len(reply)} characters, {count.encoding}, {count.segments} segment(s)]\n")
 
 
+@click.command("call")
+@click.argument("inputs", nargs=-1)
+def call_command(inputs: tuple[str, ...]) -> None:
+    """Call the phone line: hear each step, then press a key (0-9, *, #) or say words; Enter says nothing.
+
+    With INPUTS, use them in turn ("-" for silence) instead of asking, for example: flask call 4 2 '*' -
+    """
+    from app.transcript import transcript
+    from app.voice import plays_piece
+
+    client = current_app.test_client()
+    call = {
+        "CallSid": "CA" + "0" * 32,
+        "From": TRY_FROM,
+        "To": TRY_TO,
+        "CallStatus": "in-progress",
+        "Direction": "inbound",
+    }
+    scripted = iter(inputs) if inputs else None
+    path, pressed = "/voice", {}
+    for _ in range(MAX_CALL_STEPS):
+        response = signed_post(client, path, call | pressed)
+        if response.status_code != 200:
+            raise click.ClickException(f"the line answered {path} with HTTP {response.status_code}")
+        turn = transcript(response.get_data(as_text=True))
+        for line in turn.said:
+            click.echo(f"  {line}")
+        if turn.hangup or not (turn.gather or turn.redirect):
+            click.echo("(the line hangs up)")
+            return
+        if not turn.gather or plays_piece(turn.gather):  # a caller who listens on reaches the next step
+            path, pressed = turn.redirect or turn.gather, {}
+            continue
+        answer = next(scripted, None) if scripted else click.prompt("key or words", default="", show_default=False)
+        if answer is None:
+            click.echo("(you hang up)")
+            return
+        answer = answer.strip()
+        if answer in ("", "-"):
+            click.echo("> (silence)")
+            path, pressed = turn.redirect or turn.gather, {}
+        elif all(char in KEYS for char in answer):
+            click.echo(f"> pressed {answer}")
+            path, pressed = turn.gather, {"Digits": answer}
+        else:
+            click.echo(f"> said: {answer}")
+            path, pressed = turn.gather, {"SpeechResult": answer, "Confidence": "0.9"}
+    raise click.ClickException(f"the call went on for {MAX_CALL_STEPS} steps: the phone menu loops")
+
+
 def init_app(app: Flask) -> None:
     """Register the try-it commands."""
     app.cli.add_command(text_command)
+    app.cli.add_command(call_command)

@@ -93,6 +93,7 @@ class VoiceWords:
     wrong_key: str
     wrong_again: str
     not_heard: str
+    not_heard_again: str
     goodbye: str
     sent: str
     not_sent: str
@@ -100,6 +101,8 @@ class VoiceWords:
     say_again: tuple[str, ...]
     say_text: tuple[str, ...]
     say_back: tuple[str, ...]
+    say_keys: Mapping[str, tuple[str, ...]]
+    say_filler: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -165,10 +168,10 @@ class Content:
     replies: Mapping[str, tuple[str, ...]]  # topic id or line reply -> SMS parts, each ending with the disclaimer
 
     def menu_lines(self, name: str) -> tuple[str, ...]:
-        """A phone menu as spoken: its intro, then "To hear X, press N." for each option."""
+        """A phone menu as spoken: its intro, "To hear X, press N." for each option, and "back" below the main menu."""
         intro = (self.voice.menu_intro[name],) if name in self.voice.menu_intro else ()
         options = tuple(self.voice.option.format(label=o.label, key=o.key) for o in self.voice.menus[name])
-        return intro + options
+        return intro + options + ((self.voice.back,) if name != "main" else ())
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):

@@ -76,3 +76,43 @@ def _multidict(params):
     from werkzeug.datastructures import MultiDict
 
     return MultiDict(params)
+
+
+class Call:
+    """A phone call into the line: signed requests that follow its <Gather action> and <Redirect>, as Twilio does."""
+
+    def __init__(self, twilio: Twilio, caller: str = CALLER):
+        self.twilio = twilio
+        self.params = {"CallSid": "CA" + "0" * 32, "From": caller, "To": LINE_NUMBER, "CallStatus": "in-progress"}
+        self.heard: list[str] = []  # every line said so far, in order
+        self.turn = None
+
+    def step(self, path: str, extra: dict | None = None):
+        """POST to a step URL, check the TwiML, and return what it says and where it goes."""
+        from app.transcript import transcript
+
+        response = self.twilio.post(path, {**self.params, **(extra or {})})
+        assert response.status_code == 200, (path, response.status_code)
+        assert response.mimetype == "text/xml"
+        self.xml = response.get_data(as_text=True)
+        assert_valid_twiml(self.xml)
+        self.turn = transcript(self.xml)
+        assert self.turn.hangup or (self.turn.gather and self.turn.redirect), f"a step that ends in silence: {self.xml}"
+        self.heard.extend(self.turn.said)
+        return self.turn
+
+    def start(self):
+        """Ring the line."""
+        return self.step("/voice")
+
+    def press(self, keys: str):
+        """Press keys while the line listens."""
+        return self.step(self.turn.gather, {"Digits": keys})
+
+    def say(self, words: str, confidence: str = "0.92"):
+        """Speak while the line listens."""
+        return self.step(self.turn.gather, {"SpeechResult": words, "Confidence": confidence})
+
+    def wait(self):
+        """Say nothing until the Gather times out: Twilio goes on to the <Redirect>."""
+        return self.step(self.turn.redirect)
