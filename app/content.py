@@ -174,6 +174,86 @@ class Content:
         return intro + options + ((self.voice.back,) if name != "main" else ())
 
 
+@dataclass(frozen=True)
+class HomeWords:
+    """The home page around its panels."""
+
+    number_heading: str
+    card_heading: str
+    card_a4: str
+    card_letter: str
+    card_text: str
+    try_heading: str
+    try_intro: str
+
+
+@dataclass(frozen=True)
+class TextPanelWords:
+    """The try-a-text panel."""
+
+    heading: str
+    label: str
+    hint: str
+    send: str
+    you_sent: str
+    reply: str
+    silent: str
+    empty: str
+
+
+@dataclass(frozen=True)
+class PhonePanelWords:
+    """The try-a-call panel."""
+
+    heading: str
+    intro: str
+    start: str
+    says: str
+    keypad: str
+    star: str
+    hash: str
+    say_label: str
+    say: str
+    wait: str
+    hang_up: str
+    ended: str
+    speak: str
+
+
+@dataclass(frozen=True)
+class CardWords:
+    """The printed card and the text for clinic letters."""
+
+    title: str
+    text_cta: str
+    qr_caption: str
+    qr_title: str
+    keywords_heading: str
+    keys_heading: str
+    emergency_heading: str
+    print_hint: str
+    other_paper: str
+    paste_heading: str
+    paste_intro: str
+    paste_plain: str
+    paste_html: str
+    paste: str
+
+
+@dataclass(frozen=True)
+class WebWords:
+    """web.yaml: every word of the web pages that is not already the line's own."""
+
+    purpose: str
+    run_by: str
+    not_configured: str
+    stop: str
+    home: HomeWords
+    text: TextPanelWords
+    phone: PhonePanelWords
+    card: CardWords
+
+
 class _UniqueKeyLoader(yaml.SafeLoader):
     """safe_load that refuses a key given twice, which YAML would silently overwrite."""
 
@@ -253,6 +333,24 @@ def is_dataclass(kind) -> bool:
 def join(entry: str, name: str) -> str:
     """Extend an entry path."""
     return f"{entry}.{name}" if entry else name
+
+
+def load_web(content_dir: str | Path, language: str, values: Mapping[str, str]) -> WebWords:
+    """Load web.yaml for one language, with its placeholders filled from `values`."""
+    shown = f"content/{language}/web.yaml"
+    words = build(WebWords, read_yaml(Path(content_dir) / language / "web.yaml", shown), shown, "")
+    return fill_fields(words, values, shown, "")
+
+
+def fill_fields(words, values: Mapping[str, str], file: str, entry: str):
+    """Fill the placeholders of every text in a dataclass of texts (and of its nested ones)."""
+    filled = {}
+    for spec in fields(words):
+        value, where = getattr(words, spec.name), join(entry, spec.name)
+        filled[spec.name] = (
+            fill(value, values, file, where) if isinstance(value, str) else fill_fields(value, values, file, where)
+        )
+    return type(words)(**filled)
 
 
 def describe(value) -> str:
@@ -473,3 +571,4 @@ def check_gsm(text: str, file: str, entry: str) -> None:
     char = gsm.first_non_gsm(text)
     if char is not None:
         raise ContentError(file, entry, gsm.suggestion(char))
+
