@@ -2,6 +2,7 @@
 
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 from twilio.request_validator import RequestValidator
 
 from app import gsm
@@ -39,6 +40,7 @@ def text_command(messages: tuple[str, ...]) -> None:
 
 @click.command("call")
 @click.argument("inputs", nargs=-1)
+@with_appcontext
 def call_command(inputs: tuple[str, ...]) -> None:
     """Call the phone line: hear each step, then press a key (0-9, *, #) or say words; Enter says nothing.
 

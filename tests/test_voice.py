@@ -206,6 +206,14 @@ def test_every_reachable_step_is_finite_valid_and_never_ends_in_silence(call):
         assert len(seen) < 150, "the state space keeps growing: some path loops without bound"
     assert {"/voice/menu/faq", "/voice/end/faq3", "/voice/after/help?silence=2&wrong=3"} <= seen
     assert responses > 500
+    for path in seen - {"/voice"}:
+        for extra, most in (({}, 3), ({"Digits": "9"}, 4)):  # silence, or the same wrong key, from any step
+            turn = call.step(path, extra)
+            for _ in range(most):
+                if turn.hangup or plays_piece(turn.gather):
+                    break
+                turn = call.step(turn.gather if extra else turn.redirect, extra)
+            assert turn.hangup or plays_piece(turn.gather), f"{path} with {extra} goes on and on"
 
 
 @pytest.mark.parametrize(

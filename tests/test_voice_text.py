@@ -1,0 +1,121 @@
+"""Key 2 after a piece: the piece texted through the twilio REST client, to a local stand-in for Twilio's API."""
+
+import base64
+import time
+from xml.etree import ElementTree
+
+import pytest
+from fake_twilio import ACCOUNT_SID, BROKEN, LANDLINE, SLOW, MessagesApi
+from support import CALLER, LINE_NUMBER, TOKEN, Call, Twilio
+
+from app.transcript import transcript
+from app.voice import respond
+
+SEND_TIMEOUT = 1
+
+
+@pytest.fixture
+def messages_api():
+    """The stand-in for api.twilio.com, for one test."""
+    api = MessagesApi(delay=SEND_TIMEOUT + 1.5)
+    yield api
+    api.close()
+
+
+@pytest.fixture
+def sending_app(make_app, messages_api):
+    """The line with texting configured, its REST client pointed at the stand-in."""
+    return make_app(TWILIO_ACCOUNT_SID=ACCOUNT_SID, TWILIO_API_BASE_URL=messages_api.url, SEND_TIMEOUT=SEND_TIMEOUT)
+
+
+def heard_bring(app, caller: str = CALLER) -> Call:
+    """A call that has heard "what to bring" to its end and is offered the choices."""
+    call = Call(Twilio(app.test_client()), caller=caller)
+    call.start()
+    call.press("3")
+    call.wait()
+    return call
+
+
+def test_the_text_option_is_offered_where_sending_is_configured(sending_app, content):
+    call = heard_bring(sending_app)
+    after = content.voice.after_piece
+    assert call.turn.said == (content.voice.disclaimer, after.again, after.text, after.back)
+
+
+def test_pressing_two_texts_the_piece_with_its_disclaimer_from_the_called_number(sending_app, messages_api, content):
+    call = heard_bring(sending_app)
+    call.press("2")
+    assert len(messages_api.received) == 1
+    message = messages_api.received[0]
+    assert (message["To"], message["From"]) == (CALLER, LINE_NUMBER)
+    assert message["Body"].endswith(content.sms.disclaimer)
+    for part in content.topics["bring"].sms:
+        assert part in message["Body"]
+    assert "Reply MORE" not in message["Body"]  # one message: there is no MORE to ask for
+    assert len(message["Body"]) <= 1600
+    user, _, token = base64.b64decode(message["auth"].split()[1]).decode().partition(":")
+    assert (user, token) == (ACCOUNT_SID, TOKEN)
+    assert call.turn.said[0] == "I've sent that to the number ending 0 4 5 6."
+    after = content.voice.after_piece
+    assert call.turn.said[1:] == (after.again, after.back)  # not offered twice
+    assert call.turn.gather == "/voice/after/bring?sent=1"
+    call.press("2")
+    assert call.turn.said[0] == content.voice.wrong_key
+    assert len(messages_api.received) == 1
+
+
+def test_saying_text_me_sends_it_too(sending_app, messages_api):
+    call = heard_bring(sending_app)
+    call.say("text it to me please")
+    assert len(messages_api.received) == 1 and call.turn.said[0].startswith("I've sent that")
+
+
+@pytest.mark.parametrize(
+    "caller", [LANDLINE, BROKEN, "anonymous", "client:alice"], ids=["21614", "500", "no-number", "app-caller"]
+)
+def test_a_text_that_cannot_be_sent_is_said_so_and_the_call_goes_on(sending_app, content, caller):
+    call = heard_bring(sending_app, caller=caller)
+    call.press("2")
+    assert call.turn.said[0] == content.voice.not_sent
+    assert call.turn.gather == "/voice/after/bring?sent=1"
+    call.press("*")
+    assert call.turn.said == content.menu_lines("main")
+
+
+def test_a_slow_api_times_out_and_the_call_goes_on_well_inside_fifteen_seconds(sending_app, messages_api, content):
+    call = heard_bring(sending_app, caller=SLOW)
+    started = time.monotonic()
+    call.press("2")
+    assert time.monotonic() - started < SEND_TIMEOUT + 1
+    assert call.turn.said[0] == content.voice.not_sent
+    assert len(messages_api.received) == 1
+
+
+def test_without_an_account_sid_nothing_is_offered_or_sent(make_app, messages_api, content):
+    app = make_app(TWILIO_API_BASE_URL=messages_api.url)
+    call = heard_bring(app)
+    assert content.voice.after_piece.text not in call.turn.said
+    call.press("2")
+    assert call.turn.said[0] == content.voice.wrong_key
+    call.say("text me")
+    assert call.turn.said[0] == content.voice.not_heard_again
+    assert messages_api.received == []
+
+
+def test_respond_without_texts_never_offers_or_sends(sending_app, messages_api, content):
+    with sending_app.test_request_context("/"):
+        turn = transcript(respond("/voice/end/bring", {}, send_texts=False))
+        assert content.voice.after_piece.text not in turn.said
+        turn = transcript(respond("/voice/after/bring", {"Digits": "2", "From": CALLER}, send_texts=False))
+        assert turn.said[0] == content.voice.wrong_key
+    assert messages_api.received == []
+
+
+def test_the_webhook_never_logs_the_number_or_the_text(sending_app, messages_api, caplog):
+    with caplog.at_level("DEBUG"):
+        call = heard_bring(sending_app)
+        call.press("2")
+    assert CALLER not in caplog.text and CALLER.lstrip("+") not in caplog.text
+    assert "outcome=text-sent" in caplog.text
+    assert ElementTree.fromstring(call.xml).find("Gather") is not None
