@@ -196,7 +196,7 @@ class VoiceLine:
         return self.understand(speech)
 
     def understand(self, speech: str) -> tuple[str, str]:
-        """Read speech: an emergency first, then a key said aloud, a command, a topic, a command inside a sentence."""
+        """Read speech: an emergency, a key said aloud, a command, a command phrase, a topic, a command word."""
         match = self.matcher.match(speech)
         if match.kind is Kind.REPLY and match.reply == "emergency":
             return "said", "piece:emergency"
@@ -206,12 +206,13 @@ class VoiceLine:
             return "key", self.said_keys[rest[0]]
         if tuple(words) in self.commands:
             return "said", self.commands[tuple(words)]
+        inside = [action for phrase, action in self.commands.items() if phrase and contains(words, phrase)]
+        longer = [action for phrase, action in self.commands.items() if len(phrase) > 1 and contains(words, phrase)]
+        if longer:  # "can you say it again": a command, though "say" is also a word of a topic
+            return "said", longer[0]
         if match.kind is Kind.REPLY and match.reply in self.targets:
             return "said", self.targets[match.reply]
-        for phrase, action in self.commands.items():
-            if phrase and contains(words, phrase):
-                return "said", action
-        return "unheard", ""
+        return ("said", inside[0]) if inside else ("unheard", "")
 
     def keys(self, step: Step, send_texts: bool) -> Mapping[str, str]:
         """The keys that mean something at a step, and their actions."""

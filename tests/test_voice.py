@@ -230,6 +230,10 @@ def test_every_reachable_step_is_finite_valid_and_never_ends_in_silence(call):
         ("Press 3.", "bring"),
         ("number two please", "ask"),
         ("zero", "help"),
+        ("Tree.", "bring"),
+        ("operator", "help"),
+        ("do I have to pay", "faq3"),
+        ("will my doctor be upset", "faq1"),
     ],
 )
 def test_speech_picks_a_topic_at_the_main_menu(call, content, words, topic):
@@ -253,6 +257,10 @@ def test_saying_again_repeats_the_menu_or_the_piece(call, content):
     call.press("2")
     call.wait()
     call.say("Can you say that again please")
+    heard_piece(call, content, "ask")
+    call.say("sorry, can you say it again")  # "say" is also a word of the ask topic: the command wins
+    heard_piece(call, content, "ask")
+    call.say("huh?")
     heard_piece(call, content, "ask")
     call.say("star")
     assert call.turn.said == main_menu(content)
