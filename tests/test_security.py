@@ -140,3 +140,40 @@ def test_logs_carry_topic_outcome_request_id_and_a_masked_number_only(twilio, co
     for text in texts:
         if len(text) > 3 and text.upper() not in {"MENU", "HELP", "FAQS", "MORE", "STOP"}:
             assert text not in logged, f"message body {text!r} leaked into the logs"
+
+
+def test_a_call_through_every_topic_logs_no_speech_and_no_number(twilio, content, caplog):
+    from support import Call
+
+    spoken = ["what should I bring with me", "will my doctor mind", "how do I ask politely",
+              "is it covered by my insurance", "when is it worth getting one", "I have chest pain"]
+    with caplog.at_level(logging.INFO, logger="line"):
+        call = Call(twilio)
+        call.start()
+        for key in "1234":  # every main-menu piece, then the FAQ submenu and each answer
+            call.press(key)
+            if key == "4":
+                for answer in "123":
+                    call.press(answer)
+                    call.wait()  # the piece plays to its end, then the disclaimer and the choices
+                    call.press("*")
+                    call.press("4")
+                call.press("*")
+                continue
+            call.wait()
+            call.press("*")
+        call.press("0")
+        for words in spoken:
+            call.say(words)
+            call.wait()
+            call.press("*")
+    lines = [record.getMessage() for record in caplog.records if record.name == "line"]
+    assert any("channel=voice" in line and "topic=bring" in line for line in lines)
+    assert any("topic=emergency" in line for line in lines)
+    logged = "\n".join(lines)
+    digits = CALLER.lstrip("+")
+    assert digits not in logged and digits[-4:] not in logged
+    for words in spoken:
+        assert words not in logged
+    for word in ("should", "politely", "insurance", "mind", "worth", "chest"):  # said, never a topic name
+        assert word not in logged
