@@ -571,4 +571,3 @@ def check_gsm(text: str, file: str, entry: str) -> None:
     char = gsm.first_non_gsm(text)
     if char is not None:
         raise ContentError(file, entry, gsm.suggestion(char))
-

@@ -9,6 +9,8 @@ from flask import Blueprint, Flask, Response, abort, current_app, jsonify, rende
 from markupsafe import Markup, escape
 
 from app.content import Content, WebWords, load_web
+from app.transcript import transcript
+from app.voice import plays_piece, respond
 from app.webhook import log_event
 
 bp = Blueprint("web", __name__)
@@ -150,9 +152,6 @@ def try_call():
 
 def walk(step: str, form: dict) -> dict:
     """Ask the phone line for `step`, following its redirects, until it waits for a choice or hangs up."""
-    from app.transcript import transcript
-    from app.voice import plays_piece, respond
-
     said: list[str] = []
     for _ in range(MAX_STEPS):
         turn = transcript(respond(step, form, send_texts=False))
@@ -189,8 +188,7 @@ def card():
 @bp.get("/card.txt")
 def card_text():
     """The text for clinic letters, as plain text."""
-    words = site().words
-    text = site().paste if site().number else words.not_configured
+    text = site().paste if site().number else site().words.not_configured
     return Response(text + "\n", mimetype="text/plain")
 
 
