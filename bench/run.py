@@ -6,6 +6,7 @@ Writes a Markdown table to stdout and to bench/results/latest.md; exits 1 if a t
 """
 
 import argparse
+import contextlib
 import datetime
 import http.client
 import os
@@ -155,7 +156,7 @@ class Server:
         """Pids of gunicorn's workers: the children of the master, which is sh's child or sh itself."""
         children = child_pids()
         shell = self.process.pid
-        masters = [shell] if is_gunicorn(shell) else children.get(shell, [])  # sh may exec gunicorn
+        masters = children.get(shell, []) if is_shell(shell) else [shell]  # sh may exec gunicorn
         return [pid for master in masters for pid in children.get(master, [])]
 
     def sample_memory(self) -> None:
@@ -172,16 +173,19 @@ class Server:
         return max(self.peak_kb.values(), default=0) / 1024
 
     def stop(self) -> None:
-        """SIGTERM the process group, then SIGKILL it if it has not gone within STOP_TIMEOUT."""
+        """SIGTERM the master (sh exits with it), then SIGKILL whatever is left of the process group."""
         self.sampling.set()
-        if self.process is None or self.process.poll() is not None:
+        if self.process is None:
             return
-        os.killpg(self.process.pid, signal.SIGTERM)
-        try:
+        shell = self.process.pid
+        masters = child_pids().get(shell, []) if is_shell(shell) else [shell]
+        for master in masters:
+            os.kill(master, signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
             self.process.wait(timeout=STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=5)
+        with contextlib.suppress(ProcessLookupError):  # the group is empty: all stopped cleanly
+            os.killpg(shell, signal.SIGKILL)
+        self.process.wait(timeout=5)
 
     def log_tail(self, lines: int = 15) -> str:
         """The end of gunicorn's log, for error messages."""
@@ -204,12 +208,13 @@ def child_pids() -> dict[int, list[int]]:
     return children
 
 
-def is_gunicorn(pid: int) -> bool:
-    """Tell whether a process is running gunicorn."""
+def is_shell(pid: int) -> bool:
+    """Tell whether a process is still the shell (its command line names gunicorn too, so look at argv[0])."""
     try:
-        return b"gunicorn" in Path(f"/proc/{pid}/cmdline").read_bytes()
+        program = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0]
     except OSError:
         return False
+    return Path(program.decode()).name in ("sh", "dash", "bash")
 
 
 def read_kb(pid: int, name: str) -> int:
