@@ -491,11 +491,16 @@ def check_keywords(
                 raise ContentError(matching_file, "stopwords", f"{word!r} is a stopword but also one of {entry}.words")
 
 
+VOICE_PLACEHOLDERS = {"option": ("label", "key"), "sent": ("last_digits",)}  # filled when said; the rest as written
+
+
 def check_menus(voice: VoiceWords, topics: Mapping[str, Topic], file: str) -> None:
     """Every menu key leads somewhere real; keys are single digits numbered 1, 2, 3... with 0 last."""
     if "main" not in voice.menus:
         raise ContentError(file, "voice.menus", "missing menu 'main'")
-    check_placeholders(voice.option, ("label", "key"), file, "voice.option")
+    for name in ("option", "disclaimer", "back", "wrong_key", "wrong_again", "not_heard", "not_heard_again", "goodbye",
+                 "sent", "not_sent", "error"):
+        check_placeholders(getattr(voice, name), VOICE_PLACEHOLDERS.get(name, ()), file, f"voice.{name}")
     for name, options in voice.menus.items():
         entry = f"voice.menus.{name}"
         keys = [option.key for option in options]

@@ -288,3 +288,20 @@ def test_an_empty_file_is_refused(tmp_path):
     with pytest.raises(ContentError) as refused:
         content.load(root, "en", "uk", {})
     assert str(refused.value) == "content/en/regions.yaml: must be a mapping, not nothing"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ('sent: "I\'ve sent that to the number ending {last_digits}."', 'sent: "Sent to {last_digit}."',
+         "voice.sent: unknown placeholder {last_digit} (known: last_digits)"),
+        ('goodbye: "Thank you for calling.', 'goodbye: "Thank you, {name}, for calling.',
+         "voice.goodbye: unknown placeholder {name} (known: none, this text is not filled in)"),
+    ],
+)
+def test_voice_words_filled_at_call_time_are_checked_at_start_up(make_app, tmp_path, old, new, expected):
+    root = content_copy(tmp_path)
+    replace_once(root / "en" / "line.yaml", old, new)
+    with pytest.raises(ContentError) as refused:
+        make_app(CONTENT_DIR=str(root))
+    assert f"content/en/line.yaml: {expected}" in str(refused.value)
