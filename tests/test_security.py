@@ -177,3 +177,42 @@ def test_a_call_through_every_topic_logs_no_speech_and_no_number(twilio, content
         assert words not in logged
     for word in ("should", "politely", "insurance", "mind", "worth", "chest"):  # said, never a topic name
         assert word not in logged
+
+
+@pytest.mark.parametrize("path", ["/sms", "/voice", "/voice/menu/main", "/voice/menu/faq?silence=1",
+                                  "/voice/end/bring", "/voice/after/ask?wrong=2", "/voice/anything/else"])
+def test_every_webhook_refuses_a_forged_signature(client, path):
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    @settings(max_examples=25)
+    @given(forged=st.text(min_size=1, max_size=40).filter(lambda text: text.isprintable() and text.isascii()),
+           body=st.text(max_size=50))
+    def forged_is_refused(forged, body):
+        params = {"From": CALLER, "To": LINE_NUMBER, "Body": body, "Digits": "1"}
+        assert client.post(path, data=params, headers={"X-Twilio-Signature": forged}).status_code == 403
+
+    forged_is_refused()
+    valid = signature(f"http://localhost{path}", {"From": CALLER})
+    assert client.post(path, data={"From": CALLER}, headers={"X-Twilio-Signature": valid}).status_code == 200
+
+
+def test_nothing_a_caller_says_or_presses_is_spoken_back(client):
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    steps = ["/voice/menu/main", "/voice/menu/faq", "/voice/after/bring", "/voice/end/ask", "/voice/nowhere"]
+
+    @settings(max_examples=60)
+    @given(step=st.sampled_from(steps), said=st.text("abcdefghijklmnopqrstuvwxyz <>&'", min_size=3, max_size=60),
+           digits=st.text("0123456789*#abc<>", max_size=12))
+    def never_echoed(step, said, digits):
+        marker = f"zqxj{said}"  # a word no content contains, so finding it means the input came back
+        params = {"From": CALLER, "To": LINE_NUMBER, "SpeechResult": marker, "Confidence": "0.95",
+                  "Digits": f"zqxj{digits}"}
+        response = client.post(step, data=params, headers={"X-Twilio-Signature": signature(
+            f"http://localhost{step}", params)})
+        assert response.status_code == 200
+        assert "zqxj" not in response.get_data(as_text=True)
+
+    never_echoed()
