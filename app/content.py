@@ -130,8 +130,12 @@ class Matching:
 
     opt_out: tuple[str, ...]
     opt_in: tuple[str, ...]
+    stop_hint: tuple[str, ...]
     more: tuple[str, ...]
     emergency: tuple[str, ...]
+    shorthand: Mapping[str, str]
+    number_words: Mapping[str, str]
+    filler: tuple[str, ...]
     stopwords: tuple[str, ...]
 
 

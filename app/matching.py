@@ -1,11 +1,13 @@
 """Find what a patient asked for in a text (or a caller in speech): a pure, explainable function.
 
+Texts are read as lower-case words, with texting shorthand spelled out ("wen" -> "when").
 Order of checks, first that fits wins:
 1. a one-word Twilio opt-out word: silence (Twilio answers it);
 2. any emergency phrase from content: the emergency redirect, never a guide piece;
-3. a keyword, with an optional number ("BRING", "faq 2", "Brng.", "FAQs", "bring 2");
+3. other ways of asking to stop ("remove me"): how to stop;
 4. "MORE", or a bare number (which only means something after a numbered list);
-5. a free question: every synonym phrase found scores 2 per word, every content word
+5. a keyword, with an optional number and filler ("BRING", "faq 2", "Brng.", "FAQs", "question one please");
+6. a free question: every synonym phrase found scores 2 per word, every content word
    1/(number of topics sharing it); the highest score wins, ties go to the topic listed first.
 """
 
@@ -77,11 +79,15 @@ class Matcher:
 
     def __init__(self, content: Content):
         matching = content.matching
+        self.shorthand = dict(matching.shorthand)
+        self.number_words = dict(matching.number_words)
+        self.filler = frozenset(matching.filler)
         self.opt_out = frozenset(word.upper() for word in matching.opt_out)
         self.opt_out_words = frozenset(word.lower() for word in matching.opt_out)
         self.opt_in_words = frozenset(word.lower() for word in matching.opt_in)
-        self.more = frozenset(" ".join(tokens(said)) for said in matching.more)
-        self.emergency = [tuple(said.lower().replace("'", "").split()) for said in matching.emergency]
+        self.stop_phrases = [tuple(self.read(said)) for said in matching.stop_hint]
+        self.more = frozenset(" ".join(self.read(said)) for said in matching.more)
+        self.emergency = [self.pattern(said) for said in matching.emergency]
         self.stopwords = frozenset(matching.stopwords)
         self.order = {topic_id: index for index, topic_id in enumerate(content.topics)}
         self.parts = {topic_id: len(parts) for topic_id, parts in content.replies.items()}
@@ -94,7 +100,7 @@ class Matcher:
                 continue
             self.keywords[topic.keyword.lower()] = topic_id
             for said in topic.synonyms:
-                words = tuple(tokens(said))
+                words = tuple(self.read(said))
                 if len(words) == 1:
                     self.keywords.setdefault(words[0], topic_id)
                 elif words:
@@ -105,6 +111,15 @@ class Matcher:
         self.weights = {word: {t: 1 / len(owners) for t in owners} for word, owners in weights.items()}
         self.typos_of_keyword = self.typo_index(self.keywords)
         self.typos_of_word = self.typo_index(word for word in self.weights if len(word) >= 5)
+
+    def read(self, text: str) -> list[str]:
+        """A text as the matcher reads it: its words, with texting shorthand spelled out."""
+        return [self.shorthand.get(word, word) for word in tokens(text)]
+
+    def pattern(self, said: str) -> tuple[str, ...]:
+        """An emergency phrase as words; a trailing * ("suicid*") matches any ending of the last word."""
+        words = self.read(said.rstrip("*"))
+        return (*words[:-1], f"{words[-1]}*") if said.endswith("*") else tuple(words)
 
     @staticmethod
     def typo_index(words: Iterable[str]) -> dict[str, set[str]]:
@@ -135,8 +150,10 @@ class Matcher:
         return topics.pop() if len(topics) == 1 else None
 
     def keyword_form(self, words: list[str]) -> Match | None:
-        """A text that is just a keyword, maybe with a number: "FAQ", "faq 2", "bring2"."""
-        form = re.fullmatch(r"([a-z]+)([0-9]{0,2})", "".join(words))
+        """A text that is just a keyword, maybe with a number: "FAQ", "faq 2", "bring2", "1 question"."""
+        letters = "".join(word for word in words if not word.isdigit())
+        digits = [word for word in words if word.isdigit()]
+        form = re.fullmatch(r"([a-z]+)([0-9]{0,2})", letters + "".join(digits)) if len(digits) <= 1 else None
         if not form:
             return None
         word, number = form.groups()
@@ -198,20 +215,24 @@ class Matcher:
         """Read one text; see the module docstring for the order of checks."""
         if text.strip().upper() in self.opt_out:
             return Match(Kind.SILENT)
-        words = tokens(text)
+        words = self.read(text)
         if not words:
             return Match(Kind.REPLY, "not_understood" if text.strip() else "menu")
         if self.is_emergency(words):
             return Match(Kind.REPLY, "emergency")
-        if len(words) == 1 and words[0] in self.opt_out_words:
-            return Match(Kind.REPLY, "stop_hint")  # "Stop." or "stop!" is not an opt-out: say how
-        if len(words) == 1 and words[0] in self.opt_in_words:
+        if (len(words) == 1 and words[0] in self.opt_out_words) or any(
+            contains(words, phrase) for phrase in self.stop_phrases
+        ):
+            return Match(Kind.REPLY, "stop_hint")  # "Stop." or "remove me" is not an opt-out: say how
+        # The words that matter in a short text: "faq 1 please" is "faq 1", "question one" is "question 1".
+        core = [self.number_words.get(word, word) for word in words if word not in self.filler] or words
+        if len(core) == 1 and core[0] in self.opt_in_words:
             return Match(Kind.REPLY, "menu")
-        if " ".join(words) in self.more:
+        if " ".join(words) in self.more or " ".join(core) in self.more:
             return Match(Kind.MORE)
-        if len(words) == 1 and words[0].isdigit():
-            return Match(Kind.NUMBER, part=int(words[0][:3]))
-        if len(words) <= 2 and (found := self.keyword_form(words)):
+        if len(core) == 1 and core[0].isdigit():
+            return Match(Kind.NUMBER, part=int(core[0][:3]))
+        if len(core) <= 2 and (found := self.keyword_form(core)):
             return found
         scores = self.score(words)
         if not scores:

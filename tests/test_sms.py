@@ -66,6 +66,11 @@ TEXTS = [
     ("are you a robot", "help", 1),
     ("What can I text", "menu", 1),
     ("I don't understand", "not_understood", 1),
+    # texting shorthand, filler and numbers as words
+    ("wen shud i get a 2nd opinion", "when", 1), ("wat shud i bring", "bring", 1), ("Thx", "thanks", 1),
+    ("faq 1 please", "faq1", 1), ("question one", "faq1", 1), ("the first question", "faq1", 1),
+    ("faq two", "faq2", 1), ("bring 2 please", "bring", 2), ("what is a second opinion", "facts", 1),
+    ("i want to change my doctor", "ask", 1), ("Dr says its benign but i'm worried", "when", 1),
     # emergencies: only the redirect, whatever else the text says
     ("I have chest pain", "emergency", 1),
     ("chest pains what should i bring", "emergency", 1),
@@ -77,8 +82,12 @@ TEXTS = [
     ("I think I'm having a stroke", "emergency", 1),
     ("bleeding heavily", "emergency", 1),
     ("I need an ambulance", "emergency", 1),
+    ("my chest hurts", "emergency", 1),
+    ("i took all my pills", "emergency", 1),
+    ("i feel very unwell", "emergency", 1),
     # opt-out words written as sentences are not opt-outs: say how to stop
     ("Stop.", "stop_hint", 1), ("stop texting me", "stop_hint", 1), ("please unsubscribe me", "stop_hint", 1),
+    ("no more texts", "stop_hint", 1), ("remove me", "stop_hint", 1), ("STOP ALL", "stop_hint", 1),
     # opt-in words: welcome back
     ("START", "menu", 1), ("yes", "menu", 1), ("UNSTOP", "menu", 1),
     # not understood: a short sorry and the menu, never the text back
