@@ -391,17 +391,18 @@ def verdicts(results: list[Result]) -> list[str]:
     return missed
 
 
-def describe_run(args, command: str, requests: dict) -> str:
+def describe_run(args, command: str, requests: dict, load_before: float) -> str:
     """What was run, where, so a figure can be reproduced or questioned."""
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    described = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=ROOT, capture_output=True, text=True)
+    commit = described.stdout.strip() or "(not a git checkout)"
     workers = os.environ.get("WEB_CONCURRENCY", "2 (gunicorn.conf.py default)")
-    return (
-        f"{datetime.datetime.now().isoformat(timespec='seconds')}, commit {commit.stdout.strip() or '?'}, "
-        f"{os.cpu_count()} CPUs, load average before {os.getloadavg()[0]:.2f}, Python {platform.python_version()}\n"
+    return "- " + (
+        f"{datetime.datetime.now().isoformat(timespec='seconds')}, commit {commit}, "
+        f"{os.cpu_count()} CPUs, load average before {load_before:.2f}, Python {platform.python_version()}\n- "
         f"Servers: `{command}` (the Procfile), and the same with the app swapped for "
-        f"{' and '.join(FLOORS.values())}; workers {workers}\n"
+        f"{' and '.join(FLOORS.values())}; workers {workers}\n- "
         f"Load: wrk {args.threads} thread(s), {args.connections} connections, {args.seconds} s per run "
-        f"after a {args.warmup} s warm-up, signed POSTs over 127.0.0.1; requests: {', '.join(requests)}\n"
+        f"after a {args.warmup} s warm-up, signed POSTs over 127.0.0.1; requests: {', '.join(requests)}\n- "
         "Errors: socket errors plus any non-2xx answer. Memory: the highest VmHWM of any worker "
         "(resident, including pages shared with the preloaded master)."
     )
@@ -483,7 +484,7 @@ def main() -> int:
                 server.stop()
     for result in results:  # a worker's peak over the whole run: the servers start and stop once
         result.mb_per_worker = servers[result.server].peak_mb()
-    report = f"{describe_run(args, command, requests)}\n\n{table(results)}\n"
+    report = f"{describe_run(args, command, requests, busy_before)}\n\n{table(results)}\n"
     if busy_before >= BUSY_LOAD:
         report += (
             f"\nWarning: load average {busy_before:.2f} before the run: something else was using the CPUs, "
