@@ -31,9 +31,13 @@ FLAGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-# The card is laid out for Liberation Sans (metric-compatible with Arial); wider fallbacks overflow it.
+# The card's fonts: Liberation Sans (metric-compatible with Arial and Helvetica, as Windows and Macs
+# print it) and DejaVu Sans (wider: what many Linux desktops fall back to). It must fit in either.
 LIBERATION = Path("/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf")
+FONT_FILES = {"Liberation Sans": LIBERATION, "DejaVu Sans": Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")}
 PAPER_POINTS = {"a4": (595.3, 841.9), "letter": (612.0, 792.0)}
+# The width inside the card's page margins (12 mm each side), in CSS pixels (96 to the inch).
+PRINT_WIDTH_PX = {paper: round((width / 72 - 2 * 12 / 25.4) * 96) for paper, (width, _) in PAPER_POINTS.items()}
 
 
 def need(present: bool, what: str) -> None:
@@ -263,6 +267,60 @@ def test_the_card_prints_on_exactly_one_page(tab, paper, content):
     assert "+44 7700 900123" in printed
     assert all(f"{content.topics[t].keyword}" in printed for t in content.sms_menu)
     assert "Reply STOP to stop texts" in printed
+
+
+def pdf_fonts(page) -> set[str]:
+    """The names of the fonts a PDF page draws its text in, without their subset prefixes (ABCDEF+)."""
+    fonts = page["/Resources"].get_object().get("/Font", {})
+    return {str(font.get_object()["/BaseFont"]).lstrip("/").split("+")[-1] for font in fonts.values()}
+
+
+@pytest.mark.parametrize("paper", ["a4", "letter"])
+@pytest.mark.parametrize("family", list(FONT_FILES))
+def test_the_card_prints_on_one_page_in_each_font(browser, server, content, family, paper):
+    """Every piece of text forced into one font, as on a computer that has only that font."""
+    need(FONT_FILES[family].exists(), f"the {family} font ({FONT_FILES[family]})")
+    # The page's CSP allows no inline style, rightly; this context alone may add one, to force the font.
+    context = browser.new_context(bypass_csp=True)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    tab = Tab(page, server[0])
+    tab.open(f"/card?paper={paper}")
+    page.add_style_tag(content=f"* {{ font-family: '{family}' !important; }}")
+
+    # Laid out as it prints, at the page's width: nothing may stick out past the card's right edge.
+    page.emulate_media(media="print")
+    page.set_viewport_size({"width": PRINT_WIDTH_PX[paper], "height": 1000})
+    overflow = page.evaluate(
+        """() => {
+            const right = document.querySelector('.card').getBoundingClientRect().right;
+            return [...document.querySelectorAll('.card *')]
+                .filter(e => e.getBoundingClientRect().right > right + 0.5)
+                .map(e => e.tagName + '.' + (e.className.baseVal ?? e.className));
+        }"""
+    )
+    assert overflow == [], f"wider than the page in {family}: {overflow}"
+    smallest = page.evaluate(
+        """() => Math.min(...[...document.querySelectorAll('.card *')]
+            .filter(e => [...e.childNodes].some(n => n.nodeType === 3 && n.textContent.trim()))
+            .map(e => parseFloat(getComputedStyle(e).fontSize) * 72 / 96))"""
+    )
+    assert smallest >= 12, f"printed text at {smallest}pt: older patients read this card"
+
+    pdf = PdfReader(io.BytesIO(page.pdf(prefer_css_page_size=True, print_background=True)))
+    context.close()
+    assert len(pdf.pages) == 1, f"{family} on {paper}: {len(pdf.pages)} pages"
+    box = pdf.pages[0].mediabox
+    assert (float(box.width), float(box.height)) == pytest.approx(PAPER_POINTS[paper], abs=1.5)
+    # The font really was the one asked for (a missing font would fall back and prove nothing).
+    assert {name.split("-")[0] for name in pdf_fonts(pdf.pages[0])} == {family.replace(" ", "")}
+    printed = " ".join(pdf.pages[0].extract_text().split())
+    assert "+44 7700 900123" in printed
+    keywords = [content.topics[t].keyword for t in (*content.sms_menu, "menu", "help")]
+    assert [k for k in keywords if k not in printed] == []
+    assert content.region.emergency_number in printed
+    assert "Reply STOP to stop texts" in printed
+    assert tab.problems == []
 
 
 def test_the_qr_code_decodes_to_the_sms_link(browser, server, tmp_path):
