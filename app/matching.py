@@ -21,6 +21,7 @@ from enum import Enum
 from app.content import Content
 
 MAX_TOKENS = 80  # a 1,600-character text has at most a few hundred words; the question is in the first few
+MAX_TYPO_WORD = 20  # no real word is longer; a run of 1,600 letters must not cost 1,600 look-ups
 
 
 class Kind(Enum):
@@ -64,14 +65,41 @@ def deletions(word: str) -> set[str]:
 
 def contains(haystack: list[str], needle: tuple[str, ...]) -> bool:
     """Tell whether `needle` appears in `haystack` as consecutive words (a trailing * matches any ending)."""
-    size = len(needle)
-    last = needle[-1]
-    prefix = last.endswith("*")
-    for start in range(len(haystack) - size + 1):
-        window = haystack[start : start + size]
-        if window[:-1] == list(needle[:-1]) and (window[-1].startswith(last[:-1]) if prefix else window[-1] == last):
-            return True
-    return False
+    return any(starts_at(haystack, start, needle) for start in range(len(haystack)))
+
+
+def starts_at(words: list[str], start: int, phrase: tuple[str, ...]) -> bool:
+    """Tell whether `phrase` stands in `words` from `start` (a trailing * matches any ending)."""
+    window = words[start : start + len(phrase)]
+    if len(window) < len(phrase) or window[:-1] != list(phrase[:-1]):
+        return False
+    last = phrase[-1]
+    return window[-1].startswith(last[:-1]) if last.endswith("*") else window[-1] == last
+
+
+class Phrases:
+    """Phrases indexed by their first word, so finding them costs a look-up per word of the text."""
+
+    def __init__(self, items: Iterable[tuple[tuple[str, ...], str]]):
+        self.by_first: dict[str, list[tuple[tuple[str, ...], str]]] = defaultdict(list)
+        self.prefixes: list[tuple[str, str]] = []  # one-word patterns with a trailing *, checked on every word
+        for phrase, value in items:
+            if len(phrase) == 1 and phrase[0].endswith("*"):
+                self.prefixes.append((phrase[0][:-1], value))
+            elif phrase:
+                self.by_first[phrase[0]].append((phrase, value))
+
+    def found(self, words: list[str]) -> dict[tuple[str, ...], str]:
+        """Every phrase that stands somewhere in `words`, with its value."""
+        hits = {}
+        for start, word in enumerate(words):
+            for phrase, value in self.by_first.get(word, ()):
+                if starts_at(words, start, phrase):
+                    hits[phrase] = value
+            for prefix, value in self.prefixes:
+                if word.startswith(prefix):
+                    hits[(f"{prefix}*",)] = value
+        return hits
 
 
 class Matcher:
@@ -85,15 +113,15 @@ class Matcher:
         self.opt_out = frozenset(word.upper() for word in matching.opt_out)
         self.opt_out_words = frozenset(word.lower() for word in matching.opt_out)
         self.opt_in_words = frozenset(word.lower() for word in matching.opt_in)
-        self.stop_phrases = [tuple(self.read(said)) for said in matching.stop_hint]
+        self.stop_phrases = Phrases((tuple(self.read(said)), "stop_hint") for said in matching.stop_hint)
         self.more = frozenset(" ".join(self.read(said)) for said in matching.more)
-        self.emergency = [self.pattern(said) for said in matching.emergency]
+        self.emergency = Phrases((self.pattern(said), "emergency") for said in matching.emergency)
         self.stopwords = frozenset(matching.stopwords)
         self.order = {topic_id: index for index, topic_id in enumerate(content.topics)}
         self.parts = {topic_id: len(parts) for topic_id, parts in content.replies.items()}
 
         self.keywords: dict[str, str] = {}  # whole-text word -> topic
-        self.phrases: list[tuple[tuple[str, ...], str]] = []
+        phrases: list[tuple[tuple[str, ...], str]] = []
         weights: dict[str, set[str]] = defaultdict(set)  # stem -> topics that use it
         for topic_id, topic in content.topics.items():
             if not topic.keyword:
@@ -104,11 +132,13 @@ class Matcher:
                 if len(words) == 1:
                     self.keywords.setdefault(words[0], topic_id)
                 elif words:
-                    self.phrases.append((words, topic_id))
+                    phrases.append((words, topic_id))
             for word in (topic.keyword.lower(), *topic.words):
                 if not word[-1].isdigit():
                     weights[stem(word)].add(topic_id)
+        self.phrases = Phrases(phrases)
         self.weights = {word: {t: 1 / len(owners) for t in owners} for word, owners in weights.items()}
+        self.lists = self.numbered_lists()
         self.typos_of_keyword = self.typo_index(self.keywords)
         self.typos_of_word = self.typo_index(word for word in self.weights if len(word) >= 5)
 
@@ -143,7 +173,7 @@ class Matcher:
         for candidate in (word, word[:-1] if word.endswith("s") else None):
             if candidate in self.keywords:
                 return self.keywords[candidate]
-        if len(word) >= 4:
+        if 4 <= len(word) <= MAX_TYPO_WORD:
             topics = {self.keywords[hit] for hit in self.near(word, self.typos_of_keyword)}
         else:  # short words: only swapped letters ("aks", "fqa"), else "has" would mean ASK
             topics = {t for k, t in self.keywords.items() if len(k) == len(word) and sorted(k) == sorted(word)}
@@ -168,42 +198,43 @@ class Matcher:
             return Match(Kind.REPLY, topic, int(number))  # "bring 2": that part
         return Match(Kind.REPLY, topic)  # "FAQ 7", "bring 9": the piece from its start
 
+    def numbered_lists(self) -> dict[str, dict[int, str]]:
+        """Numbered lists by topic: FAQ -> {1: FAQ1's topic, 2: ...}, from keywords ending in a number."""
+        lists: dict[str, dict[int, str]] = defaultdict(dict)
+        for keyword, topic_id in self.keywords.items():
+            form = re.fullmatch(r"([a-z]+)([0-9]+)", keyword)
+            if form and form.group(1) in self.keywords:
+                lists[self.keywords[form.group(1)]][int(form.group(2))] = topic_id
+        return dict(lists)
+
     def numbered(self, list_topic: str, number: int) -> str | None:
         """The topic a bare number picks from a numbered list ("2" after FAQ is FAQ2)."""
-        for keyword, topic_id in self.keywords.items():
-            if topic_id == list_topic:
-                return self.keywords.get(f"{keyword}{number}")
-        return None
+        return self.lists.get(list_topic, {}).get(number)
 
     def has_numbered(self, topic_id: str) -> bool:
         """Tell whether a topic is a numbered list (FAQ, with FAQ1, FAQ2...)."""
-        return self.numbered(topic_id, 1) is not None
+        return topic_id in self.lists
 
     def children(self, list_topic: str) -> set[str]:
         """The topics a numbered list leads to."""
-        found, number = set(), 1
-        while child := self.numbered(list_topic, number):
-            found.add(child)
-            number += 1
-        return found
+        return set(self.lists.get(list_topic, {}).values())
 
     def is_emergency(self, words: list[str]) -> bool:
         """Tell whether the words contain any emergency phrase."""
-        return any(contains(words, phrase) for phrase in self.emergency)
+        return bool(self.emergency.found(words))
 
     def score(self, words: list[str]) -> dict[str, float]:
         """Score each topic for a free question; see the module docstring."""
         scores: dict[str, float] = defaultdict(float)
-        for phrase, topic_id in self.phrases:
-            if contains(words, phrase):
-                scores[topic_id] += 2 * len(phrase)
+        for phrase, topic_id in self.phrases.found(words).items():
+            scores[topic_id] += 2 * len(phrase)
         for word in words:
             if word in self.stopwords:
                 continue
             root = stem(word)
             if root in self.weights:
                 hits = self.weights[root]
-            elif len(word) >= 5 and (near := self.near(root, self.typos_of_word)):
+            elif 5 <= len(word) <= MAX_TYPO_WORD and (near := self.near(root, self.typos_of_word)):
                 hits = {t: w * 0.8 for hit in near for t, w in self.weights[hit].items()}
             else:
                 continue
@@ -220,9 +251,7 @@ class Matcher:
             return Match(Kind.REPLY, "not_understood" if text.strip() else "menu")
         if self.is_emergency(words):
             return Match(Kind.REPLY, "emergency")
-        if (len(words) == 1 and words[0] in self.opt_out_words) or any(
-            contains(words, phrase) for phrase in self.stop_phrases
-        ):
+        if (len(words) == 1 and words[0] in self.opt_out_words) or self.stop_phrases.found(words):
             return Match(Kind.REPLY, "stop_hint")  # "Stop." or "remove me" is not an opt-out: say how
         # The words that matter in a short text: "faq 1 please" is "faq 1", "question one" is "question 1".
         core = [self.number_words.get(word, word) for word in words if word not in self.filler] or words
