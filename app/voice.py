@@ -8,6 +8,7 @@ Step URLs (relative, so Twilio posts them back signed, with the caller's input):
 Anything else is answered with the main menu. Nothing about the caller is kept anywhere else.
 """
 
+import functools
 import logging
 import math
 import re
@@ -139,6 +140,12 @@ class VoiceLine:
             self.said_keys |= {word: key for phrase in said for word in tokens(phrase)}
         self.filler = frozenset(word for phrase in self.words.say_filler for word in tokens(phrase))
         self.hints = ", ".join(self.hint_phrases())
+        # Each step's TwiML depends only on the step and the content, never on the caller: build each
+        # once. The keys are steps (a finite set, their counters clamped) and lines of content.
+        self.prompt = functools.lru_cache(maxsize=4096)(self.prompt)
+        self.piece = functools.lru_cache(maxsize=256)(self.piece)
+        self.end = functools.lru_cache(maxsize=512)(self.end)
+        self.goodbye = functools.lru_cache(maxsize=1)(self.goodbye)
 
     def hint_phrases(self) -> list[str]:
         """What callers are likely to say, to help recognition: commands, topics, keys and emergencies."""
@@ -294,7 +301,8 @@ class VoiceLine:
         sent = outcome == "sent"
         words = self.words.sent.format(last_digits=" ".join(caller[-4:])) if sent else self.words.not_sent
         after = Step("after", step.name, sent=True)
-        return self.done(step.name, f"text-{outcome}", self.prompt(after, True, (words,)))
+        # Built afresh, not from the cache: these words hold the caller's last digits, which are not kept.
+        return self.done(step.name, f"text-{outcome}", VoiceLine.prompt(self, after, True, (words,)))
 
     # TwiML.
 

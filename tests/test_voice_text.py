@@ -119,3 +119,18 @@ def test_the_webhook_never_logs_the_number_or_the_text(sending_app, messages_api
     assert CALLER not in caplog.text and CALLER.lstrip("+") not in caplog.text
     assert "outcome=text-sent" in caplog.text
     assert ElementTree.fromstring(call.xml).find("Gather") is not None
+
+
+def test_the_callers_digits_are_not_kept_in_the_step_cache(sending_app, messages_api):
+    from support import Call, Twilio
+
+    call = Call(Twilio(sending_app.test_client()))
+    call.start()
+    call.press("3")
+    call.wait()
+    prompts = sending_app.extensions["voice_line"].prompt
+    before = prompts.cache_info()
+    call.press("2")  # "I've sent that to the number ending 0 4 5 6": built afresh, never cached
+    after = prompts.cache_info()
+    assert any(" ".join(CALLER[-4:]) in line for line in call.heard)
+    assert (after.hits, after.misses, after.currsize) == (before.hits, before.misses, before.currsize)
