@@ -51,8 +51,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         {"operator": settings["LINE_OPERATOR"], "number": app.config["LINE_NUMBER"]},
     )
 
-    from app import cli, health, report, sms, voice, web, webhook
+    from app import cli, health, report, session, sms, voice, web, webhook
 
-    for module in (webhook, health, sms, voice, report, cli, web):
+    for module in (session, webhook, health, sms, voice, report, cli, web):
         module.init_app(app)
     return app

@@ -81,7 +81,8 @@ class SmsLine:
 def incoming():
     """Answer an incoming text."""
     line: SmsLine = current_app.extensions["sms_line"]
-    answer = line.answer(request.form.get("Body", ""), session)
+    # The session object itself, not its proxy: answer() reads and writes it several times.
+    answer = line.answer(request.form.get("Body", ""), session._get_current_object())
     log_event("sms", f"{answer.reply}:{answer.part}", "silent" if answer.text is None else "served")
     return twiml(line.response(answer))
 

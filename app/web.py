@@ -193,7 +193,9 @@ def card_text():
 
 
 def secure(response: Response) -> Response:
-    """Add the security headers to every response that does not set its own."""
+    """Add the security headers to every page that does not set its own (TwiML for Twilio needs none)."""
+    if response.mimetype == "text/xml":  # the webhooks' answers: no browser renders them, and they are hot
+        return response
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
     return response

@@ -1,13 +1,12 @@
 """The Twilio boundary: one signature check for every webhook, TwiML responses, safe failure, private logs."""
 
 import logging
+import os
 import traceback
-import uuid
 from collections.abc import Callable
 from functools import wraps
 
 from flask import Blueprint, Flask, Response, abort, current_app, g, request
-from flask.sessions import SecureCookieSessionInterface
 from twilio.request_validator import RequestValidator, get_signature_algorithm
 from twilio.twiml.messaging_response import MessagingResponse
 from werkzeug.exceptions import InternalServerError
@@ -20,7 +19,6 @@ def init_app(app: Flask) -> None:
     """Prepare the validator once, give every request an id, and send the line's log to stderr."""
     app.extensions["twilio_validator"] = RequestValidator(app.config["TWILIO_AUTH_TOKEN"])
     app.before_request(assign_request_id)
-    app.session_interface = PreparedSessionInterface()
     if not log.handlers:
         handler = logging.StreamHandler()
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
@@ -28,22 +26,9 @@ def init_app(app: Flask) -> None:
         log.setLevel(logging.INFO)
 
 
-class PreparedSessionInterface(SecureCookieSessionInterface):
-    """Flask's signed cookie sessions, unchanged, but with the signer built once instead of twice a request."""
-
-    prepared: tuple = ((), None)  # (the keys it was built for, the serializer)
-
-    def get_signing_serializer(self, app: Flask):
-        """The serializer for the app's current keys; rebuilt only if the keys change."""
-        keys = (app.secret_key, *(app.config["SECRET_KEY_FALLBACKS"] or ()))
-        if self.prepared[0] != keys:
-            self.prepared = (keys, super().get_signing_serializer(app))
-        return self.prepared[1]
-
-
 def assign_request_id() -> None:
     """Tag the request so one conversation's log lines can be found without any personal data."""
-    g.request_id = uuid.uuid4().hex[:12]
+    g.request_id = os.urandom(6).hex()
 
 
 def public_url() -> str:

@@ -216,3 +216,21 @@ def test_nothing_a_caller_says_or_presses_is_spoken_back(client):
         assert "zqxj" not in response.get_data(as_text=True)
 
     never_echoed()
+
+
+def test_a_session_cookie_from_another_secret_key_is_ignored_and_from_ours_is_kept(make_app, content):
+    ours, theirs = make_app(), make_app(SECRET_KEY="another-secret-key-that-is-long-enough-9876543210")
+    cookie = Twilio(theirs.test_client()).sms("FAQ").headers["Set-Cookie"].split(";")[0].split("=", 1)[1]
+    stranger = ours.test_client()
+    stranger.set_cookie("session", cookie, domain="localhost")
+    assert Twilio(stranger).message("2") == content.replies["not_understood"][0]
+
+    friend = ours.test_client()
+    own = Twilio(ours.test_client()).sms("FAQ").headers["Set-Cookie"].split(";")[0].split("=", 1)[1]
+    friend.set_cookie("session", own, domain="localhost")
+    assert Twilio(friend).message("2") == content.replies["faq2"][0]
+
+
+def test_the_session_cookie_lives_as_long_as_twilio_keeps_it(twilio):
+    cookie = twilio.sms("FAQ").headers["Set-Cookie"]
+    assert "Max-Age=14400" in cookie
