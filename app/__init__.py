@@ -48,7 +48,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         settings["CONTENT_DIR"],
         settings["LINE_LANGUAGE"],
         settings["LINE_REGION"],
-        {"operator": settings["LINE_OPERATOR"], "number": app.config["LINE_NUMBER"]},
+        {"operator": settings["LINE_OPERATOR"]},
     )
 
     from app import cli, health, report, session, sms, voice, web, webhook

@@ -20,7 +20,7 @@ DEFAULTS = {
     "LINE_PHONE_NUMBER": "",
     "LINE_REGION": "uk",
     "LINE_LANGUAGE": "en",
-    "LINE_OPERATOR": "the Second Opinion Line team",
+    "LINE_OPERATOR": "",  # default: operator in content/<language>/line.yaml
     "CONTENT_DIR": "",  # default: content/ beside app/ in a checkout, else ./content
     "PROXY_HOPS": 0,
     "PUBLIC_BASE_URL": "",

@@ -151,6 +151,7 @@ class LineFile:
     """line.yaml."""
 
     line_name: str
+    operator: str  # who runs the line, unless LINE_OPERATOR says
     sms_menu: tuple[str, ...]
     topics: Mapping[str, Topic]
     sms: SmsWords
@@ -163,6 +164,7 @@ class Content:
 
     language: str
     line_name: str
+    operator: str
     topics: Mapping[str, Topic]  # guide and line topics, plus "emergency"
     sms_menu: tuple[str, ...]
     sms: SmsWords
@@ -343,18 +345,36 @@ def load_web(content_dir: str | Path, language: str, values: Mapping[str, str]) 
     """Load web.yaml for one language, with its placeholders filled from `values`."""
     shown = f"content/{language}/web.yaml"
     words = build(WebWords, read_yaml(Path(content_dir) / language / "web.yaml", shown), shown, "")
-    return fill_fields(words, values, shown, "")
+    return fill_all(words, values, shown, "")
 
 
-def fill_fields(words, values: Mapping[str, str], file: str, entry: str):
-    """Fill the placeholders of every text in a dataclass of texts (and of its nested ones)."""
-    filled = {}
-    for spec in fields(words):
-        value, where = getattr(words, spec.name), join(entry, spec.name)
-        filled[spec.name] = (
-            fill(value, values, file, where) if isinstance(value, str) else fill_fields(value, values, file, where)
+# Texts whose placeholders are filled when they are used, not at start-up: checked here, filled later.
+FILLED_LATER = {
+    "sms.menu_item": ("keyword", "title"),
+    "sms.more": ("next", "total"),
+    "voice.option": ("label", "key"),
+    "voice.sent": ("last_digits",),
+}
+
+
+def fill_all(value, values: Mapping[str, str], file: str, entry: str):
+    """Fill the placeholders of every text in a content value: a text, a list, a mapping or a dataclass."""
+    if isinstance(value, str):
+        if entry in FILLED_LATER:
+            check_placeholders(value, FILLED_LATER[entry], file, entry)
+            return value
+        return fill(value, values, file, entry)
+    if isinstance(value, tuple):
+        return tuple(fill_all(item, values, file, f"{entry}[{index + 1}]") for index, item in enumerate(value))
+    if isinstance(value, Mapping):
+        return types.MappingProxyType(
+            {key: fill_all(item, values, file, join(entry, key)) for key, item in value.items()}
         )
-    return type(words)(**filled)
+    if is_dataclass(type(value)):
+        return type(value)(
+            **{f.name: fill_all(getattr(value, f.name), values, file, join(entry, f.name)) for f in fields(value)}
+        )
+    return value
 
 
 def describe(value) -> str:
@@ -415,16 +435,28 @@ def load(content_dir: str | Path, language: str, region: str, settings: Mapping[
         if topic_id not in all_topics:
             raise ContentError(shown["line"], f"sms_menu[{index + 1}]", f"no topic called {topic_id!r}")
 
-    values = {
-        "line_name": line.line_name,
-        "operator": settings.get("operator", ""),
-        "number": settings.get("number", "") or "this number",
-        "emergency_number": place.emergency_number,
-        "emergency_spoken": place.emergency_spoken,
+    operator = settings.get("operator") or line.operator
+
+    def values_for(where: Region) -> dict[str, str]:
+        """What {placeholders} stand for in one region."""
+        return {
+            "line_name": line.line_name,
+            "operator": operator,
+            "emergency_number": where.emergency_number,
+            "emergency_spoken": where.emergency_spoken,
+        }
+
+    values = values_for(place)
+    # Every region's texts are filled and checked, so a check run for one region catches them all.
+    filled_regions = {
+        name: fill_all(other, values_for(other), shown["regions"], name) for name, other in regions.items()
     }
+    place = filled_regions[region]
+    sms_words = fill_all(line.sms, values, shown["line"], "sms")
+    voice_words = fill_all(line.voice, values, shown["line"], "voice")
     values["menu"] = "\n".join(
         fill(
-            line.sms.menu_item,
+            sms_words.menu_item,
             {"keyword": all_topics[t].keyword, "title": all_topics[t].title},
             shown["line"],
             "sms.menu_item",
@@ -442,22 +474,23 @@ def load(content_dir: str | Path, language: str, region: str, settings: Mapping[
             sms=tuple(fill(part, values, file, f"{entry}.sms") for part in topic.sms),
             voice=tuple(fill(said, values, file, f"{entry}.voice") for said in topic.voice),
         )
-    filled["emergency"] = Topic(title="emergency", keyword="", sms=(place.emergency.sms,), voice=place.emergency.voice)
+    filled["emergency"] = Topic(title="", keyword="", sms=(place.emergency.sms,), voice=place.emergency.voice)
     sources["emergency"] = shown["regions"]
     entries = {topic_id: f"topics.{topic_id}" for topic_id in all_topics} | {"emergency": f"{region}.emergency"}
 
     check_keywords(filled, sources, matching, shown["matching"])
-    check_menus(line.voice, filled, shown["line"])
-    replies = compose_replies(filled, line.sms, sources, entries, shown["line"])
-    for name, other in regions.items():  # every region's text, so a check run for one region catches them all
-        compose((other.emergency.sms,), line.sms, shown["regions"], f"{name}.emergency.sms")
+    check_menus(voice_words, filled, shown["line"])
+    replies = compose_replies(filled, sms_words, sources, entries, shown["line"])
+    for name, other in filled_regions.items():
+        compose((other.emergency.sms,), sms_words, shown["regions"], f"{name}.emergency.sms")
     return Content(
         language=language,
         line_name=line.line_name,
+        operator=operator,
         topics=types.MappingProxyType(filled),
         sms_menu=line.sms_menu,
-        sms=line.sms,
-        voice=line.voice,
+        sms=sms_words,
+        voice=voice_words,
         region=place,
         matching=matching,
         replies=types.MappingProxyType(replies),
@@ -495,16 +528,10 @@ def check_keywords(
                 raise ContentError(matching_file, "stopwords", f"{word!r} is a stopword but also one of {entry}.words")
 
 
-VOICE_PLACEHOLDERS = {"option": ("label", "key"), "sent": ("last_digits",)}  # filled when said; the rest as written
-
-
 def check_menus(voice: VoiceWords, topics: Mapping[str, Topic], file: str) -> None:
     """Every menu key leads somewhere real; keys are single digits numbered 1, 2, 3... with 0 last."""
     if "main" not in voice.menus:
         raise ContentError(file, "voice.menus", "missing menu 'main'")
-    for name in ("option", "disclaimer", "back", "wrong_key", "wrong_again", "not_heard", "not_heard_again", "goodbye",
-                 "sent", "not_sent", "error"):
-        check_placeholders(getattr(voice, name), VOICE_PLACEHOLDERS.get(name, ()), file, f"voice.{name}")
     for name, options in voice.menus.items():
         entry = f"voice.menus.{name}"
         keys = [option.key for option in options]
@@ -525,9 +552,6 @@ def check_menus(voice: VoiceWords, topics: Mapping[str, Topic], file: str) -> No
                 raise ContentError(file, where, f"no menu called {option.menu!r}")
 
 
-SMS_PLACEHOLDERS = {"menu_item": ("keyword", "title"), "more": ("next", "total")}  # the rest are sent as written
-
-
 def compose_replies(
     topics: Mapping[str, Topic],
     words: SmsWords,
@@ -538,7 +562,6 @@ def compose_replies(
     """Compose every SMS reply once: the text, "Reply MORE" where more follows, then the disclaimer."""
     for name in ("disclaimer", "menu_item", "more", "not_understood", "nothing_more", "stop_hint", "error"):
         check_gsm(getattr(words, name), line_file, f"sms.{name}")
-        check_placeholders(getattr(words, name), SMS_PLACEHOLDERS.get(name, ()), line_file, f"sms.{name}")
     menu = topics["menu"].sms[0]
     bodies = {
         topic_id: (topic.sms, sources[topic_id], f"{entries[topic_id]}.sms")

@@ -21,6 +21,7 @@ from enum import Enum
 from app.content import Content
 
 MAX_TOKENS = 80  # a 1,600-character text has at most a few hundred words; the question is in the first few
+MIN_TYPO_WORD = 6  # a free-text word must be this long (after its ending is stripped) to be read past a typo
 MAX_TYPO_WORD = 20  # no real word is longer; a run of 1,600 letters must not cost 1,600 look-ups
 
 
@@ -69,12 +70,12 @@ def contains(haystack: list[str], needle: tuple[str, ...]) -> bool:
 
 
 def starts_at(words: list[str], start: int, phrase: tuple[str, ...]) -> bool:
-    """Tell whether `phrase` stands in `words` from `start` (a trailing * matches any ending)."""
+    """Tell whether `phrase` stands in `words` from `start` (a word ending in * matches any ending)."""
     window = words[start : start + len(phrase)]
-    if len(window) < len(phrase) or window[:-1] != list(phrase[:-1]):
-        return False
-    last = phrase[-1]
-    return window[-1].startswith(last[:-1]) if last.endswith("*") else window[-1] == last
+    return len(window) == len(phrase) and all(
+        word.startswith(said[:-1]) if said.endswith("*") else word == said
+        for word, said in zip(window, phrase, strict=True)
+    )
 
 
 class Phrases:
@@ -82,10 +83,10 @@ class Phrases:
 
     def __init__(self, items: Iterable[tuple[tuple[str, ...], str]]):
         self.by_first: dict[str, list[tuple[tuple[str, ...], str]]] = defaultdict(list)
-        self.prefixes: list[tuple[str, str]] = []  # one-word patterns with a trailing *, checked on every word
+        self.by_prefix: list[tuple[str, tuple[str, ...], str]] = []  # first word ends in *: checked on every word
         for phrase, value in items:
-            if len(phrase) == 1 and phrase[0].endswith("*"):
-                self.prefixes.append((phrase[0][:-1], value))
+            if phrase and phrase[0].endswith("*"):
+                self.by_prefix.append((phrase[0][:-1], phrase, value))
             elif phrase:
                 self.by_first[phrase[0]].append((phrase, value))
 
@@ -96,9 +97,9 @@ class Phrases:
             for phrase, value in self.by_first.get(word, ()):
                 if starts_at(words, start, phrase):
                     hits[phrase] = value
-            for prefix, value in self.prefixes:
-                if word.startswith(prefix):
-                    hits[(f"{prefix}*",)] = value
+            for prefix, phrase, value in self.by_prefix:
+                if word.startswith(prefix) and starts_at(words, start, phrase):
+                    hits[phrase] = value
         return hits
 
 
@@ -133,23 +134,27 @@ class Matcher:
                     self.keywords.setdefault(words[0], topic_id)
                 elif words:
                     phrases.append((words, topic_id))
-            for word in (topic.keyword.lower(), *topic.words):
+            for word in (topic.keyword.lower(), *(self.shorthand.get(word, word) for word in topic.words)):
                 if not word[-1].isdigit():
                     weights[stem(word)].add(topic_id)
         self.phrases = Phrases(phrases)
         self.weights = {word: {t: 1 / len(owners) for t in owners} for word, owners in weights.items()}
         self.lists = self.numbered_lists()
         self.typos_of_keyword = self.typo_index(self.keywords)
-        self.typos_of_word = self.typo_index(word for word in self.weights if len(word) >= 5)
+        # Free-text typos only for longer words: at five letters "think" is one letter from "thank".
+        self.typos_of_word = self.typo_index(word for word in self.weights if len(word) >= MIN_TYPO_WORD)
 
     def read(self, text: str) -> list[str]:
         """A text as the matcher reads it: its words, with texting shorthand spelled out."""
         return [self.shorthand.get(word, word) for word in tokens(text)]
 
     def pattern(self, said: str) -> tuple[str, ...]:
-        """An emergency phrase as words; a trailing * ("suicid*") matches any ending of the last word."""
-        words = self.read(said.rstrip("*"))
-        return (*words[:-1], f"{words[-1]}*") if said.endswith("*") else tuple(words)
+        """An emergency phrase as words; a word ending in * ("suicid*", "end* my life") matches any ending."""
+        words = []
+        for part in said.split():
+            read = self.read(part)
+            words += read[:-1] + [f"{read[-1]}*" if part.endswith("*") else read[-1]] if read else []
+        return tuple(words)
 
     @staticmethod
     def typo_index(words: Iterable[str]) -> dict[str, set[str]]:
@@ -234,7 +239,7 @@ class Matcher:
             root = stem(word)
             if root in self.weights:
                 hits = self.weights[root]
-            elif 5 <= len(word) <= MAX_TYPO_WORD and (near := self.near(root, self.typos_of_word)):
+            elif MIN_TYPO_WORD <= len(root) <= MAX_TYPO_WORD and (near := self.near(root, self.typos_of_word)):
                 hits = {t: w * 0.8 for hit in near for t, w in self.weights[hit].items()}
             else:
                 continue
@@ -265,8 +270,6 @@ class Matcher:
             return found
         scores = self.score(words)
         if not scores:
-            if any(word in self.opt_out_words for word in words):
-                return Match(Kind.REPLY, "stop_hint")
             return Match(Kind.REPLY, "not_understood")
         best = max(scores, key=lambda topic_id: (scores[topic_id], -self.order[topic_id]))
         return Match(Kind.REPLY, best)

@@ -48,14 +48,18 @@ class SmsLine:
         if match.kind is Kind.SILENT:
             return Answer("opt-out", 0, None)
         reply, part = match.reply, match.part
+        pending = state.get("more")
+        if not (isinstance(pending, list) and len(pending) == 2 and tuple(pending) in self.prepared):
+            pending = None  # no cookie, or a stale or foreign one
+        listed = state.get("list") if self.matcher.has_numbered(str(state.get("list"))) else None
         if match.kind is Kind.MORE:
-            pending = state.get("more")
-            valid = isinstance(pending, list) and len(pending) == 2 and tuple(pending) in self.prepared
-            reply, part = tuple(pending) if valid else ("nothing_more", 1)
+            reply, part = tuple(pending) if pending else ("nothing_more", 1)
+        elif match.kind is Kind.NUMBER and listed:  # "2" after the FAQ list; "7" shows the list again
+            reply, part = self.matcher.numbered(listed, match.part) or listed, 1
+        elif match.kind is Kind.NUMBER and pending and 1 <= match.part <= len(self.content.replies[pending[0]]):
+            reply = pending[0]  # "2" or "part 3" after "Reply MORE for part 2 of 3"
         elif match.kind is Kind.NUMBER:
-            listed = state.get("list")
-            reply = (isinstance(listed, str) and self.matcher.numbered(listed, match.part)) or "not_understood"
-            part = 1
+            reply, part = "not_understood", 1
         self.remember(state, reply, part)
         return Answer(reply, part, self.content.replies[reply][part - 1])
 

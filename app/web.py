@@ -76,7 +76,7 @@ def build_site(content: Content, number: str, settings: dict) -> Site:
         content.language,
         {
             "line_name": content.line_name,
-            "operator": settings["LINE_OPERATOR"],
+            "operator": content.operator,
             "emergency_number": content.region.emergency_number,
             "keyword": keyword,
             "number": spaced(number),

@@ -174,7 +174,7 @@ BROKEN = [
     (
         "unknown-placeholder-in-voice",
         "line.yaml",
-        ("call {emergency_spoken}.", "call {emergency}."),
+        ("hang up and call {emergency_spoken}.\n", "hang up and call {emergency}.\n"),
         ["topics.help.voice: unknown placeholder {emergency} (known: ", "emergency_spoken"],
     ),
     (
@@ -190,10 +190,10 @@ BROKEN = [
         ["sms.more: unknown placeholder {part} (known: next, total)"],
     ),
     (
-        "placeholder-in-a-text-that-is-not-filled",
+        "unknown-placeholder-in-the-lines-own-words",
         "line.yaml",
-        ('error: "Sorry, something went wrong at our end. Please', 'error: "Sorry {operator}. Please'),
-        ["sms.error: unknown placeholder {operator} (known: none, this text is not filled in)"],
+        ('error: "Sorry, something went wrong at our end. Please', 'error: "Sorry {caller}. Please'),
+        ["sms.error: unknown placeholder {caller} (known: emergency_number, emergency_spoken, line_name, operator)"],
     ),
     (
         "unknown-placeholder-in-the-menu-option",
@@ -296,10 +296,14 @@ def test_an_empty_file_is_refused(tmp_path):
         ('sent: "I\'ve sent that to the number ending {last_digits}."', 'sent: "Sent to {last_digit}."',
          "voice.sent: unknown placeholder {last_digit} (known: last_digits)"),
         ('goodbye: "Thank you for calling.', 'goodbye: "Thank you, {name}, for calling.',
-         "voice.goodbye: unknown placeholder {name} (known: none, this text is not filled in)"),
+         "voice.goodbye: unknown placeholder {name} (known: emergency_number, emergency_spoken, line_name, operator)"),
+        ("- {key: \"4\", label: \"answers to common questions\"", "- {key: \"4\", label: \"answers to {questions}\"",
+         "voice.menus.main[4].label: unknown placeholder {questions}"),
+        ("Here are three common questions.", "Here are {count} common questions.",
+         "voice.menu_intro.faq: unknown placeholder {count}"),
     ],
 )
-def test_voice_words_filled_at_call_time_are_checked_at_start_up(make_app, tmp_path, old, new, expected):
+def test_spoken_words_are_all_checked_at_start_up(make_app, tmp_path, old, new, expected):
     root = content_copy(tmp_path)
     replace_once(root / "en" / "line.yaml", old, new)
     with pytest.raises(ContentError) as refused:

@@ -71,6 +71,11 @@ TEXTS = [
     ("faq 1 please", "faq1", 1), ("question one", "faq1", 1), ("the first question", "faq1", 1),
     ("faq two", "faq2", 1), ("bring 2 please", "bring", 2), ("what is a second opinion", "facts", 1),
     ("i want to change my doctor", "ask", 1), ("Dr says its benign but i'm worried", "when", 1),
+    ("i am thinking of getting a second opinion", "when", 1), ("i think my doctor is wrong", "when", 1),
+    ("will my dr be mad at me", "faq1", 1), ("im worried my surgeon will be offended", "faq1", 1),
+    ("can i get one without a referral", "faq2", 1), ("do i need a referal", "faq2", 1),
+    ("Can my GP refuse?", "faq2", 1), ("should i stop taking my tablets", "help", 1), ("Hey there", "menu", 1),
+    ("the pain wont stop", "not_understood", 1), ("emergency", "not_understood", 1),
     # emergencies: only the redirect, whatever else the text says
     ("I have chest pain", "emergency", 1),
     ("chest pains what should i bring", "emergency", 1),
@@ -83,6 +88,14 @@ TEXTS = [
     ("bleeding heavily", "emergency", 1),
     ("I need an ambulance", "emergency", 1),
     ("my chest hurts", "emergency", 1),
+    # found by trying the line as patients write: none may get thanks, "how to stop" or a guide piece
+    ("thinking of ending my life", "emergency", 1), ("I keep thinking about ending it all", "emergency", 1),
+    ("bleeding wont stop", "emergency", 1), ("I cant stop the bleeding", "emergency", 1),
+    ("i can not breath", "emergency", 1), ("short of breath", "emergency", 1), ("difficulty breathing", "emergency", 1),
+    ("I cut myself", "emergency", 1), ("i dont want to be here anymore", "emergency", 1),
+    ("OD'd on paracetamol", "emergency", 1), ("my face is drooping and my arm is weak", "emergency", 1),
+    ("slurred speech", "emergency", 1), ("coughing up blood", "emergency", 1), ("pain in chest", "emergency", 1),
+    ("I feel like I'm going to pass out", "emergency", 1), ("kill my self", "emergency", 1),
     ("i took all my pills", "emergency", 1),
     ("i feel very unwell", "emergency", 1),
     # opt-out words written as sentences are not opt-outs: say how to stop
@@ -140,10 +153,27 @@ def test_faq_then_a_bare_number_gets_that_answer_through_the_cookie(twilio, cont
     assert twilio.message("3") == content.replies["faq3"][0], "still in the FAQ list after an answer"
 
 
+def test_a_number_outside_the_faq_list_shows_the_list_again(twilio, content):
+    assert twilio.message("FAQ") == content.replies["faq"][0]
+    assert twilio.message("4") == content.replies["faq"][0]
+    assert twilio.message("0") == content.replies["faq"][0]
+    assert twilio.message("1") == content.replies["faq1"][0]
+
+
+def test_a_number_after_reply_more_picks_that_part(twilio, content):
+    parts = content.replies["bring"]
+    assert twilio.message("BRING") == parts[0]
+    assert twilio.message("2") == parts[1], 'a patient may answer "Reply MORE for part 2" with "2"'
+    assert twilio.message("part 3") == parts[2]
+    assert twilio.message("BRING") == parts[0]
+    assert twilio.message("0") == content.replies["not_understood"][0]
+    assert twilio.message("9") == content.replies["not_understood"][0]
+
+
 def test_a_bare_number_without_the_faq_list_is_not_guessed(twilio, content):
     assert twilio.message("2") == content.replies["not_understood"][0]
-    assert twilio.message("BRING") == content.replies["bring"][0]
-    assert twilio.message("2") == content.replies["not_understood"][0], "a number after another piece means nothing"
+    assert twilio.message("ASK") == content.replies["ask"][0]
+    assert twilio.message("2") == content.replies["not_understood"][0], "a number after a one-part piece means nothing"
 
 
 def test_keyword_forms_work_without_any_cookie(app, content):
@@ -213,3 +243,9 @@ def test_a_1600_character_text_gets_an_answer_and_is_not_echoed(twilio, content)
     answer = twilio.message(body)
     assert answer in {reply for parts in content.replies.values() for reply in parts}
     assert "worried" not in answer
+
+
+def test_not_understood_always_gives_the_emergency_number(twilio, content):
+    answer = twilio.message("asdfghjkl")
+    assert answer.startswith("Sorry, I didn't understand.")
+    assert f"If this is an emergency, call {content.region.emergency_number}." in answer
