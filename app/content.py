@@ -101,6 +101,7 @@ class VoiceWords:
     say_again: tuple[str, ...]
     say_text: tuple[str, ...]
     say_back: tuple[str, ...]
+    say_goodbye: tuple[str, ...]
     say_keys: Mapping[str, tuple[str, ...]]
     say_filler: tuple[str, ...]
 

@@ -130,6 +130,7 @@ class VoiceLine:
             ("again", self.words.say_again),
             ("text", self.words.say_text),
             ("back", self.words.say_back),
+            ("goodbye", self.words.say_goodbye),
         ):
             for phrase in phrases:
                 self.commands.setdefault(tuple(tokens(phrase)), action)
@@ -265,8 +266,13 @@ class VoiceLine:
         if verb == "ack":  # "thank you": answer it, then the same choices again
             fresh = replace(step, silence=0, wrong=0)
             return self.done(name, "ack", self.prompt(fresh, send_texts, self.content.topics[name].voice))
+        if verb == "goodbye":  # the caller is done: end politely rather than offer the menu again
+            return self.done(step.name, "goodbye-said", self.goodbye())
         if verb == "text" and self.offers_text(step, send_texts):
             return self.text(step, form)
+        if verb == "text":  # asked for a text where none can be sent: say so, not "I didn't catch that"
+            fresh = replace(step, silence=0, wrong=0)
+            return self.done(step.name, "text-unavailable", self.prompt(fresh, send_texts, (self.words.not_sent,)))
         return self.wrong(step, send_texts, said=True)
 
     def silence(self, step: Step, send_texts: bool) -> str:
@@ -429,8 +435,10 @@ def check_settings(config: Mapping) -> None:
         raise StartupError(f"setting VOICE_RATE: {config['VOICE_RATE']!r} must be a percentage from 50% to 150%")
     if not 3 <= config["GATHER_TIMEOUT"] <= 30:
         raise StartupError("setting GATHER_TIMEOUT: must be 3 to 30 seconds")
-    if not 1 <= config["SEND_TIMEOUT"] <= 8:  # Twilio waits 15 s for the whole answer
-        raise StartupError("setting SEND_TIMEOUT: must be 1 to 8 seconds")
+    # requests applies the timeout to connecting and to reading in turn: 2 x 5 s stays under
+    # gunicorn's 14 s and Twilio's 15 s for the whole answer.
+    if not 1 <= config["SEND_TIMEOUT"] <= 5:
+        raise StartupError("setting SEND_TIMEOUT: must be 1 to 5 seconds")
     if not 0 <= config["SPEECH_MIN_CONFIDENCE"] <= 1:
         raise StartupError("setting SPEECH_MIN_CONFIDENCE: must be from 0 to 1")
 

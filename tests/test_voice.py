@@ -285,7 +285,6 @@ def test_thanks_is_answered_and_the_choices_stay(call, content):
         {"SpeechResult": "what to bring"},  # no confidence given
         {"SpeechResult": "what to bring", "Confidence": "nan"},
         {"SpeechResult": "purple elephant bicycle", "Confidence": "0.95"},
-        {"SpeechResult": "text me", "Confidence": "0.95"},  # nothing to text at a menu
     ],
 )
 def test_unsure_or_unknown_speech_is_no_match(call, content, extra):
@@ -328,7 +327,7 @@ def test_voice_settings_follow_region_and_configuration(make_app):
 
 
 @pytest.mark.parametrize(
-    "setting, value", [("VOICE_RATE", "fast-ish"), ("VOICE_RATE", "300%"), ("GATHER_TIMEOUT", 0), ("SEND_TIMEOUT", 20)]
+    "setting, value", [("VOICE_RATE", "fast-ish"), ("VOICE_RATE", "300%"), ("GATHER_TIMEOUT", 0), ("SEND_TIMEOUT", 20), ("SEND_TIMEOUT", 6)]
 )
 def test_voice_settings_the_line_cannot_use_stop_it_starting(make_app, setting, value):
     with pytest.raises(StartupError, match=setting):
@@ -441,3 +440,35 @@ def test_the_content_report_times_what_the_call_says(content):
     assert rows["menu faq"].seconds == spoken_seconds(content.menu_lines("faq"))
     pieces = [row for name, row in rows.items() if not name.startswith("menu") and name != "disclaimer"]
     assert pieces and all(row.seconds <= 60 for row in pieces)
+
+
+@pytest.mark.parametrize("words", ["goodbye", "bye bye", "no thanks, that's all"])
+def test_saying_goodbye_ends_the_call_politely(call, content, words):
+    call.press("2")
+    call.wait()
+    call.say(words)
+    assert call.turn.hangup
+    assert call.turn.said == (content.voice.goodbye,)
+
+
+def test_asking_for_a_text_where_none_can_be_sent_says_so_and_goes_on(call, content):
+    call.press("3")
+    call.wait()
+    call.say("text me")
+    assert call.turn.said[0] == content.voice.not_sent
+    assert content.voice.not_heard not in call.turn.said, "it was heard: it just cannot be done here"
+    assert call.turn.gather and not call.turn.hangup
+
+
+@pytest.mark.parametrize("words", ["I can't hear you", "speak up", "slow down"])
+def test_a_caller_who_cannot_hear_gets_the_piece_again(call, content, words):
+    call.press("1")
+    call.wait()
+    call.say(words)
+    assert call.turn.said == content.topics["when"].voice
+
+
+def test_speech_not_understood_gives_the_emergency_number(call, content):
+    call.say("purple elephants")
+    assert call.turn.said[0] == content.voice.not_heard
+    assert content.region.emergency_spoken in content.voice.not_heard
