@@ -328,7 +328,8 @@ def test_voice_settings_follow_region_and_configuration(make_app):
 
 @pytest.mark.parametrize(
     "setting, value",
-    [("VOICE_RATE", "fast-ish"), ("VOICE_RATE", "300%"), ("GATHER_TIMEOUT", 0), ("SEND_TIMEOUT", 20), ("SEND_TIMEOUT", 6)],
+    [("VOICE_RATE", "fast-ish"), ("VOICE_RATE", "300%"), ("GATHER_TIMEOUT", 0),
+     ("SEND_TIMEOUT", 20), ("SEND_TIMEOUT", 6)],
 )
 def test_voice_settings_the_line_cannot_use_stop_it_starting(make_app, setting, value):
     with pytest.raises(StartupError, match=setting):
