@@ -7,4 +7,3 @@ preload_app = True  # load and check content once, in the master: bad content st
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 timeout = 14  # a stuck worker is replaced before Twilio's 15-second limit
 graceful_timeout = 10  # on SIGTERM, in-flight requests get this long to finish
-keepalive = 5

@@ -32,6 +32,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings["LINE_ENV"] == "production",
+        # Even in debug mode an error goes to the error handlers: Twilio gets valid TwiML, never a 500,
+        # and no debugger page shows a request's data.
+        PROPAGATE_EXCEPTIONS=False,
     )
     app.config["LINE_NUMBER"] = config.phone_number(settings)
     if not app.config["LINE_NUMBER"]:

@@ -47,12 +47,14 @@ class SignedStateSession(SessionInterface):
         name, domain, path = self.get_cookie_name(app), self.get_cookie_domain(app), self.get_cookie_path(app)
         secure, samesite = self.get_cookie_secure(app), self.get_cookie_samesite(app)
         if not session:
-            response.delete_cookie(name, domain=domain, path=path, secure=secure, httponly=True, samesite=samesite)
+            response.delete_cookie(
+                name, domain=domain, path=path, secure=secure, httponly=self.get_cookie_httponly(app), samesite=samesite
+            )
             return
         payload = base64.urlsafe_b64encode(json.dumps(dict(session), separators=(",", ":")).encode()).rstrip(b"=")
         response.set_cookie(
             name, (payload + b"." + self.signature(payload)).decode(), max_age=LIFETIME, domain=domain, path=path,
-            secure=secure, httponly=True, samesite=samesite,
+            secure=secure, httponly=self.get_cookie_httponly(app), samesite=samesite,
         )
 
 

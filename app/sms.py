@@ -8,7 +8,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from app.content import Content
 from app.matching import Kind, Matcher
-from app.webhook import log_event, on_error, twiml, validate_twilio_request
+from app.webhook import EMPTY_TWIML, log_event, on_error, twiml, validate_twilio_request
 
 bp = Blueprint("sms", __name__)
 
@@ -40,7 +40,6 @@ class SmsLine:
             for name, parts in content.replies.items()
             for number, text in enumerate(parts, start=1)
         }
-        self.silence = str(MessagingResponse())
 
     def answer(self, body: str, state: MutableMapping) -> Answer:
         """Answer one text; `state` is the small, signed, per-sender cookie (it may be empty or stale)."""
@@ -77,7 +76,7 @@ class SmsLine:
 
     def response(self, answer: Answer) -> str:
         """The TwiML for an answer: one prepared <Message>, or an empty <Response/>."""
-        return self.silence if answer.text is None else self.prepared[(answer.reply, answer.part)]
+        return EMPTY_TWIML if answer.text is None else self.prepared[(answer.reply, answer.part)]
 
 
 @bp.post("/sms")

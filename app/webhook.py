@@ -7,7 +7,7 @@ from collections.abc import Callable
 from functools import wraps
 
 from flask import Blueprint, Flask, Response, abort, current_app, g, request
-from twilio.request_validator import RequestValidator, get_signature_algorithm
+from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 from werkzeug.exceptions import InternalServerError
 
@@ -46,9 +46,8 @@ def validate_twilio_request(view: Callable) -> Callable:
     @wraps(view)
     def checked(*args, **kwargs):
         signature = request.headers.get("X-Twilio-Signature", "")
-        algorithm = get_signature_algorithm(request.headers.get("X-Twilio-Webhooks-Signature-Settings"))
         validator = current_app.extensions["twilio_validator"]
-        if not signature or not validator.validate(public_url(), request.form, signature, algorithm):
+        if not signature or not validator.validate(public_url(), request.form, signature):
             log_event(request.blueprint or "-", "-", "forbidden")
             abort(403)
         return view(*args, **kwargs)

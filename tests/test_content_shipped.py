@@ -1,5 +1,6 @@
 """The shipped content: within every SMS budget, complete on both channels, true to the guide's facts."""
 
+import os
 import shutil
 from pathlib import Path
 
@@ -84,7 +85,7 @@ def seed_phrasings() -> list[str]:
     return ["".join(gsm.REPLACEMENTS.get(char, char) for char in phrase) for phrase in said]
 
 
-@pytest.mark.skipif(not SEED.exists(), reason="../shared/seed is not beside this checkout")
+@pytest.mark.skipif(not SEED.exists() and not os.environ.get("CI"), reason="../shared/seed is not beside this checkout")
 def test_ask_gives_the_guides_three_example_phrasings(content):
     phrasings = seed_phrasings()
     assert [len(phrase.split()) > 10 for phrase in phrasings] == [True, True, True], phrasings
