@@ -76,6 +76,11 @@ def spoken_row(
 def content_report() -> None:
     """Show each piece's SMS cost, spoken length and reading level; exit 1 if any budget is broken."""
     rows = measure(current_app.extensions["line_content"])
+    for name, text in current_app.extensions["voice_line"].texts.items():
+        # "Text me this" on a call sends the whole piece as one message (Twilio allows 1,600 characters).
+        count = gsm.segments(text)
+        level = readability.grade(text.removesuffix(current_app.extensions["line_content"].sms.disclaimer))
+        rows.append(Row(f"{name} (text me)", "sms", len(text), count.encoding, count.segments, 0, 0.0, level, ()))
     header = ("piece", "channel", "chars", "encoding", "segs", "words", "secs", "grade")
     click.echo("{:<20} {:<7} {:>5} {:<8} {:>4} {:>5} {:>5} {:>5}  result".format(*header))
     for row in rows:

@@ -5,7 +5,19 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import segno
-from flask import Blueprint, Flask, Response, abort, current_app, jsonify, render_template, request, session
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    abort,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from markupsafe import Markup, escape
 
 from app.content import Content, WebWords, load_web
@@ -117,6 +129,13 @@ def home_page(text: dict | None = None, call: dict | None = None) -> str:
 def home():
     """The line's home page, with the try-it panels."""
     return home_page()
+
+
+@bp.get("/try/text")
+@bp.get("/try/call")
+def try_again():
+    """A try-it form's address opened directly (a bookmark, a reload): back to the panels."""
+    return redirect(url_for("web.home", _anchor="try-heading"))
 
 
 @bp.post("/try/text")

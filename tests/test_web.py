@@ -311,3 +311,10 @@ def test_any_key_or_speech_gets_a_step_of_the_real_menu_never_a_500(web_app, dig
     call = try_call(web_app.test_client(), step, Digits=digits, SpeechResult=speech)
     assert call["said"] and all(isinstance(line, str) for line in call["said"])
     assert call["ended"] or call["gather"].startswith("/voice/")
+
+
+@pytest.mark.parametrize("url", ["/try/text", "/try/call"])
+def test_opening_a_try_it_address_directly_goes_back_to_the_panels(client, url):
+    response = client.get(url)
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/#try-heading")
