@@ -6,11 +6,11 @@ from flask.cli import with_appcontext
 from twilio.request_validator import RequestValidator
 
 from app import gsm
+from app.voice import KEYPAD
 
 TRY_FROM = "+447700900001"  # a number reserved for drama and testing (Ofcom), never a real patient
 TRY_TO = "+447700900000"
 MAX_CALL_STEPS = 200  # a safety net: every path of the phone menu ends long before this
-KEYS = set("0123456789*#")
 
 
 def signed_post(client, path: str, params: dict):
@@ -80,7 +80,7 @@ def call_command(inputs: tuple[str, ...]) -> None:
         if answer in ("", "-"):
             click.echo("> (silence)")
             path, pressed = turn.redirect or turn.gather, {}
-        elif all(char in KEYS for char in answer):
+        elif all(char in KEYPAD for char in answer):
             click.echo(f"> pressed {answer}")
             path, pressed = turn.gather, {"Digits": answer}
         else:

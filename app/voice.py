@@ -33,6 +33,7 @@ from app.webhook import log_event, on_error, twiml, validate_twilio_request
 bp = Blueprint("voice", __name__)
 
 ROOT = "/voice"
+KEYPAD = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "0", "#")  # a phone's keys, in keypad order
 MAIN = "main"
 HELP = "help"  # the topic key 0 plays at every step (ISO/IEC 13714)
 # The line's own topics that are not pieces: what saying them does.

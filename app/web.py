@@ -22,7 +22,7 @@ from markupsafe import Markup, escape
 
 from app.content import Content, WebWords, load_web
 from app.transcript import transcript
-from app.voice import plays_piece, respond
+from app.voice import KEYPAD, plays_piece, respond
 from app.webhook import log_event
 
 bp = Blueprint("web", __name__)
@@ -33,7 +33,6 @@ MAX_SPEECH = 300  # a few spoken sentences, as a speech recogniser would return 
 MAX_STEPS = 6  # redirects followed for one key press; the phone line needs two at most
 STEP = re.compile(r"^/voice(/[A-Za-z0-9_/-]*)?(\?[A-Za-z0-9_=&%.-]*)?$")
 ENDED = {"said": [], "gather": None, "redirect": None, "ended": True}
-KEYS = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "0", "#")
 
 # Pages carry no inline script (the try panels use a static file), are never framed, and send
 # no referrer; the card's QR code is inline SVG markup, which script-src does not govern.
@@ -122,7 +121,7 @@ def wants_json() -> bool:
 
 def home_page(text: dict | None = None, call: dict | None = None) -> str:
     """The home page, showing the last text or call step tried on it (the only state a plain form keeps)."""
-    return render_template("home.html", site=site(), keys=KEYS, text=text, call=call)
+    return render_template("home.html", site=site(), keys=KEYPAD, text=text, call=call)
 
 
 @bp.get("/")
@@ -158,7 +157,7 @@ def try_call():
         abort(400)
     form = {}
     if "Digits" in request.form:
-        form["Digits"] = request.form["Digits"][:1] if request.form["Digits"][:1] in KEYS else ""
+        form["Digits"] = request.form["Digits"][:1] if request.form["Digits"][:1] in KEYPAD else ""
     if "SpeechResult" in request.form:
         # The browser's words are typed, not heard: as certain as speech gets.
         form |= {"SpeechResult": request.form["SpeechResult"][:MAX_SPEECH], "Confidence": "0.95"}
