@@ -82,24 +82,27 @@ class Phrases:
     """Phrases indexed by their first word, so finding them costs a look-up per word of the text."""
 
     def __init__(self, items: Iterable[tuple[tuple[str, ...], str]]):
-        self.by_first: dict[str, list[tuple[tuple[str, ...], str]]] = defaultdict(list)
+        # first word -> (phrase, value, whether any word ends in *, which needs the slower comparison)
+        self.by_first: dict[str, list[tuple[tuple[str, ...], str, bool]]] = defaultdict(list)
         self.by_prefix: list[tuple[str, tuple[str, ...], str]] = []  # first word ends in *: checked on every word
         for phrase, value in items:
             if phrase and phrase[0].endswith("*"):
                 self.by_prefix.append((phrase[0][:-1], phrase, value))
             elif phrase:
-                self.by_first[phrase[0]].append((phrase, value))
+                self.by_first[phrase[0]].append((phrase, value, any(word.endswith("*") for word in phrase)))
+        self.prefixes = tuple(prefix for prefix, _, _ in self.by_prefix)
 
     def found(self, words: list[str]) -> dict[tuple[str, ...], str]:
         """Every phrase that stands somewhere in `words`, with its value."""
         hits = {}
         for start, word in enumerate(words):
-            for phrase, value in self.by_first.get(word, ()):
-                if starts_at(words, start, phrase):
+            for phrase, value, starred in self.by_first.get(word, ()):
+                if starts_at(words, start, phrase) if starred else tuple(words[start : start + len(phrase)]) == phrase:
                     hits[phrase] = value
-            for prefix, phrase, value in self.by_prefix:
-                if word.startswith(prefix) and starts_at(words, start, phrase):
-                    hits[phrase] = value
+            if word.startswith(self.prefixes):  # one C-level check before looking at each prefix
+                for prefix, phrase, value in self.by_prefix:
+                    if word.startswith(prefix) and starts_at(words, start, phrase):
+                        hits[phrase] = value
         return hits
 
 
