@@ -96,6 +96,7 @@ class VoiceWords:
     not_heard_again: str
     goodbye: str
     sent: str
+    cannot_text: str
     not_sent: str
     error: str
     say_again: tuple[str, ...]

@@ -249,6 +249,8 @@ class VoiceLine:
         if kind == "nothing":
             return self.silence(step, send_texts)
         action = self.keys(step, send_texts).get(value) if kind == "key" else value
+        if kind == "said" and step.kind == "menu" and action == f"menu:{step.name}":
+            action = "again"  # "hello?" or "menu" at the menu one is at: a repeat, and counted as one
         if kind == "unheard" or action is None:
             return self.wrong(step, send_texts, said=kind != "key")
         return self.act(step, action, form, send_texts)
@@ -256,8 +258,15 @@ class VoiceLine:
     def act(self, step: Step, action: str, form: Mapping[str, str], send_texts: bool) -> str:
         """Do what the caller chose."""
         verb, _, name = action.partition(":")
+        if verb == "again" and step.kind == "menu":
+            # Only speech asks a menu to repeat ("pardon?", "hello?"): it counts towards the goodbye,
+            # so a television in the room cannot hold the line open for ever.
+            count = step.wrong + 1
+            if count > MAX_WRONG:
+                return self.done(step.name, "goodbye-repeat", self.goodbye())
+            return self.done(step.name, "repeat", self.prompt(replace(step, wrong=count), send_texts))
         if verb == "again":
-            verb, name = ("menu", step.name) if step.kind == "menu" else ("piece", step.name)
+            verb, name = "piece", step.name
         if verb == "back":
             verb, name = "menu", self.parents[step.name] if step.kind == "menu" else MAIN
         if verb == "menu":
@@ -273,7 +282,7 @@ class VoiceLine:
             return self.text(step, form)
         if verb == "text":  # asked for a text where none can be sent: say so, not "I didn't catch that"
             fresh = replace(step, silence=0, wrong=0)
-            return self.done(step.name, "text-unavailable", self.prompt(fresh, send_texts, (self.words.not_sent,)))
+            return self.done(step.name, "text-unavailable", self.prompt(fresh, send_texts, (self.words.cannot_text,)))
         return self.wrong(step, send_texts, said=True)
 
     def silence(self, step: Step, send_texts: bool) -> str:

@@ -75,7 +75,8 @@ TEXTS = [
     ("will my dr be mad at me", "faq1", 1), ("im worried my surgeon will be offended", "faq1", 1),
     ("can i get one without a referral", "faq2", 1), ("do i need a referal", "faq2", 1),
     ("Can my GP refuse?", "faq2", 1), ("should i stop taking my tablets", "help", 1), ("Hey there", "menu", 1),
-    ("the pain wont stop", "not_understood", 1), ("emergency", "not_understood", 1),
+    ("the pain wont stop", "not_understood", 1), ("emergency", "emergency", 1),
+    ("can I bring all her letters", "bring", 1), ("I can't see my records", "bring", 1),
     # emergencies: only the redirect, whatever else the text says
     ("I have chest pain", "emergency", 1),
     ("chest pains what should i bring", "emergency", 1),
@@ -96,6 +97,14 @@ TEXTS = [
     ("OD'd on paracetamol", "emergency", 1), ("my face is drooping and my arm is weak", "emergency", 1),
     ("slurred speech", "emergency", 1), ("coughing up blood", "emergency", 1), ("pain in chest", "emergency", 1),
     ("I feel like I'm going to pass out", "emergency", 1), ("kill my self", "emergency", 1),
+    # a second pass: crises worded so that a guide word ("myself", "tablets") used to win
+    ("i'm going to hang myself", "emergency", 1), ("i wanna unalive myself", "emergency", 1),
+    ("gonna take all my tablets tonight", "emergency", 1), ("my toddler ate some of my tablets", "emergency", 1),
+    ("i've written my goodbye letters", "emergency", 1), ("my husband is blue and not responding", "emergency", 1),
+    ("nobody would care if i was gone", "emergency", 1), ("i wish i was dead", "emergency", 1),
+    ("my partner is hitting me and i'm scared", "emergency", 1), ("i've been stabbed", "emergency", 1),
+    ("water broke and baby coming", "emergency", 1), ("should i go to the ER", "emergency", 1),
+    ("cnt brethe, is it covered", "emergency", 1), ("kms", "emergency", 1),
     ("i took all my pills", "emergency", 1),
     ("i feel very unwell", "emergency", 1),
     # opt-out words written as sentences are not opt-outs: say how to stop
@@ -243,6 +252,13 @@ def test_a_1600_character_text_gets_an_answer_and_is_not_echoed(twilio, content)
     answer = twilio.message(body)
     assert answer == content.replies["when"][0], "an operation and a worry: when a second opinion is worth it"
     assert "worried" not in answer
+
+
+def test_every_reply_carries_the_emergency_number_in_its_disclaimer(twilio, content):
+    """A crisis worded in a way no list foresaw may get a guide piece: it still meets the number."""
+    assert f"call {content.region.emergency_number}" in content.sms.disclaimer
+    for parts in content.replies.values():
+        assert all(part.endswith(content.sms.disclaimer) for part in parts)
 
 
 def test_not_understood_always_gives_the_emergency_number(twilio, content):

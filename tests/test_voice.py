@@ -457,7 +457,7 @@ def test_asking_for_a_text_where_none_can_be_sent_says_so_and_goes_on(call, cont
     call.press("3")
     call.wait()
     call.say("text me")
-    assert call.turn.said[0] == content.voice.not_sent
+    assert call.turn.said[0] == content.voice.cannot_text
     assert content.voice.not_heard not in call.turn.said, "it was heard: it just cannot be done here"
     assert call.turn.gather and not call.turn.hangup
 
@@ -474,3 +474,18 @@ def test_speech_not_understood_gives_the_emergency_number(call, content):
     call.say("purple elephants")
     assert call.turn.said[0] == content.voice.not_heard
     assert content.region.emergency_spoken in content.voice.not_heard
+
+
+def test_spoken_repeats_at_a_menu_count_so_noise_cannot_hold_the_line_open(call, content):
+    for _ in range(3):
+        call.say("hello?")
+        assert call.turn.said[-len(content.menu_lines("main")):] == content.menu_lines("main")
+    call.say("pardon")
+    assert call.turn.hangup and call.turn.said == (content.voice.goodbye,)
+
+
+def test_a_key_after_spoken_repeats_still_works(call, content):
+    call.say("what?")
+    call.say("say that again")
+    call.press("3")
+    assert call.turn.said == content.topics["bring"].voice

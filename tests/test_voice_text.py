@@ -99,7 +99,7 @@ def test_without_an_account_sid_nothing_is_offered_or_sent(make_app, messages_ap
     call.press("2")
     assert call.turn.said[0] == content.voice.wrong_key
     call.say("text me")
-    assert call.turn.said[0] == content.voice.not_sent, "asked for aloud: say it cannot be sent"
+    assert call.turn.said[0] == content.voice.cannot_text, "asked for aloud: say this line cannot send texts"
     assert messages_api.received == []
 
 
