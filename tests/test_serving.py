@@ -202,6 +202,16 @@ def test_a_killed_worker_is_replaced(line):
     assert healthy(port)
 
 
+def refused_start(tmp_path, **settings) -> tuple[int, list[str], str]:
+    """Start the Procfile's command with these production settings; it should exit: its code and output."""
+    process = start(procfile_command(free_port()), production(tmp_path, **settings))
+    try:
+        exit_code = process.wait(timeout=WAIT)
+    finally:
+        output = stop(process)
+    return exit_code, [line for line in output.splitlines() if line.strip()], output
+
+
 @pytest.mark.parametrize(
     ("settings", "message"),
     [
@@ -212,12 +222,7 @@ def test_a_killed_worker_is_replaced(line):
     ids=["no auth token", "no secret key", "short secret key"],
 )
 def test_production_refuses_missing_secrets_in_one_line(tmp_path, settings, message):
-    process = start(procfile_command(free_port()), production(tmp_path, **settings))
-    try:
-        exit_code = process.wait(timeout=WAIT)
-    finally:
-        output = stop(process)
-    printed = [line for line in output.splitlines() if line.strip()]
+    exit_code, printed, output = refused_start(tmp_path, **settings)
     assert exit_code != 0
     assert len(printed) == 1 and printed[0].startswith(message), output
     assert "Traceback" not in output
@@ -228,12 +233,7 @@ def test_broken_content_never_starts_and_the_running_release_keeps_serving(tmp_p
     content = content_copy(tmp_path)
     with (content / "en" / "line.yaml").open("a", encoding="utf-8") as broken:
         broken.write("sms_menu: [unclosed\n")
-    process = start(procfile_command(free_port()), production(tmp_path, CONTENT_DIR=str(content)))
-    try:
-        exit_code = process.wait(timeout=WAIT)
-    finally:
-        output = stop(process)
-    printed = [line for line in output.splitlines() if line.strip()]
+    exit_code, printed, output = refused_start(tmp_path, CONTENT_DIR=str(content))
     assert exit_code != 0
     assert len(printed) == 1 and printed[0].startswith("Error: ") and "line.yaml" in printed[0], output
     assert "Traceback" not in output
