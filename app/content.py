@@ -206,7 +206,6 @@ class TextPanelWords:
     you_sent: str
     reply: str
     silent: str
-    empty: str
 
 
 @dataclass(frozen=True)
