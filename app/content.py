@@ -15,6 +15,7 @@ from app.errors import StartupError
 
 SMS_MAX_SEGMENTS = 3
 SMS_MAX_UNITS = 459  # 3 x 153 septets: the most one reply may cost
+SMS_MAX_CHARS = 1600  # the most Twilio sends as one message ("text me this" sends a whole piece)
 KEYWORD = re.compile(r"^[A-Z][A-Z0-9]*$")
 MENU_KEY = re.compile(r"^[0-9]$")
 
@@ -174,6 +175,7 @@ class Content:
     region: Region
     matching: Matching
     replies: Mapping[str, tuple[str, ...]]  # topic id or line reply -> SMS parts, each ending with the disclaimer
+    texts: Mapping[str, str]  # topic id -> the whole piece as one message, for "text me this" on a call
 
     def menu_lines(self, name: str) -> tuple[str, ...]:
         """A phone menu as spoken: its intro, "To hear X, press N." for each option, and "back" below the main menu."""
@@ -495,6 +497,7 @@ def load(content_dir: str | Path, language: str, region: str, settings: Mapping[
         region=place,
         matching=matching,
         replies=types.MappingProxyType(replies),
+        texts=types.MappingProxyType(compose_texts(filled, sms_words, sources, entries)),
     )
 
 
@@ -533,6 +536,9 @@ def check_menus(voice: VoiceWords, topics: Mapping[str, Topic], file: str) -> No
     """Every menu key leads somewhere real; keys are single digits numbered 1, 2, 3... with 0 last."""
     if "main" not in voice.menus:
         raise ContentError(file, "voice.menus", "missing menu 'main'")
+    for key in voice.say_keys:
+        if key not in "0123456789*" or len(key) != 1:
+            raise ContentError(file, f"voice.say_keys.{key}", "keys are 0 to 9 and *")
     for name, options in voice.menus.items():
         entry = f"voice.menus.{name}"
         keys = [option.key for option in options]
@@ -576,6 +582,23 @@ def compose_replies(
         "error": ((words.error,), line_file, "sms.error"),
     }
     return {name: compose(parts, words, file, entry) for name, (parts, file, entry) in bodies.items()}
+
+
+def compose_texts(
+    topics: Mapping[str, Topic], words: SmsWords, sources: Mapping[str, str], entries: Mapping[str, str]
+) -> dict[str, str]:
+    """Each spoken piece's SMS form as one message (its parts, then the disclaimer), within Twilio's limit."""
+    texts = {}
+    for topic_id, topic in topics.items():
+        if topic.voice and topic.sms:
+            text = "\n\n".join(topic.sms) + "\n" + words.disclaimer
+            if len(text) > SMS_MAX_CHARS:
+                raise ContentError(
+                    sources[topic_id], f"{entries[topic_id]}.sms",
+                    f"texted as one message the piece is {len(text)} characters, over Twilio's {SMS_MAX_CHARS}",
+                )
+            texts[topic_id] = text
+    return texts
 
 
 def compose(parts: tuple[str, ...], words: SmsWords, file: str, entry: str) -> tuple[str, ...]:

@@ -42,6 +42,10 @@ def measure(content: Content) -> list[Row]:
                 problems.append(f"grade over {readability.MAX_GRADE:g}")
             piece = f"{name} {number}/{len(parts)}" if len(parts) > 1 else name
             rows.append(Row(piece, "sms", len(text), count.encoding, count.segments, 0, 0.0, level, tuple(problems)))
+    for name, text in content.texts.items():  # "text me this" on a call: the whole piece as one message
+        count = gsm.segments(text)
+        level = readability.grade(text.removesuffix(content.sms.disclaimer))
+        rows.append(Row(f"{name} (text me)", "sms", len(text), count.encoding, count.segments, 0, 0.0, level, ()))
     rows.append(spoken_row("disclaimer", (content.sms.disclaimer,), 0, channel="sms"))
     rows.append(spoken_row("disclaimer", (content.voice.disclaimer,), readability.MAX_SPOKEN_SECONDS))
     for name, topic in content.topics.items():
@@ -76,11 +80,6 @@ def spoken_row(
 def content_report() -> None:
     """Show each piece's SMS cost, spoken length and reading level; exit 1 if any budget is broken."""
     rows = measure(current_app.extensions["line_content"])
-    for name, text in current_app.extensions["voice_line"].texts.items():
-        # "Text me this" on a call sends the whole piece as one message (Twilio allows 1,600 characters).
-        count = gsm.segments(text)
-        level = readability.grade(text.removesuffix(current_app.extensions["line_content"].sms.disclaimer))
-        rows.append(Row(f"{name} (text me)", "sms", len(text), count.encoding, count.segments, 0, 0.0, level, ()))
     header = ("piece", "channel", "chars", "encoding", "segs", "words", "secs", "grade")
     click.echo("{:<20} {:<7} {:>5} {:<8} {:>4} {:>5} {:>5} {:>5}  result".format(*header))
     for row in rows:

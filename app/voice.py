@@ -24,7 +24,7 @@ from twilio.rest import Client
 from twilio.twiml.voice_response import VoiceResponse
 
 from app.config import E164
-from app.content import Content, ContentError
+from app.content import Content
 from app.errors import StartupError
 from app.matching import Kind, Matcher, contains, tokens
 from app.readability import PAUSE_SECONDS
@@ -41,7 +41,6 @@ LINE_TOPICS = {"menu": f"menu:{MAIN}", "thanks": "ack:thanks"}
 MAX_WRONG = 3  # wrong keys or unheard speech at one step before the goodbye (silence: one per no_input line)
 PIECE_KEY_WAIT = 1  # seconds a piece waits for a key after it ends: the disclaimer must follow at once
 MAX_SPEECH = 500  # characters of speech read; a real request is a few words
-SMS_MAX_CHARS = 1600  # the most Twilio sends as one message
 MAX_HINTS, MAX_HINT_CHARS = 500, 100  # Twilio's limits for <Gather hints>
 VOICE_RATE = re.compile(r"^(x-slow|slow|medium|fast|x-fast|[0-9]{2,3}%)$")
 
@@ -102,9 +101,10 @@ class VoiceLine:
         self.line_number = config.get("LINE_NUMBER", "")
 
         menus = self.words.menus
-        self.targets = {t: f"menu:{t}" if t in menus else f"piece:{t}" for t, topic in content.topics.items()}
         self.targets = {
-            t: target for t, target in self.targets.items() if target.startswith("menu:") or content.topics[t].voice
+            t: f"menu:{t}" if t in menus else f"piece:{t}"
+            for t, topic in content.topics.items()
+            if t in menus or topic.voice
         } | LINE_TOPICS
         self.pieces = {target.removeprefix("piece:") for target in self.targets.values() if target.startswith("piece:")}
         self.parents = {MAIN: MAIN} | {o.menu: name for name, options in menus.items() for o in options if o.menu}
@@ -113,18 +113,7 @@ class VoiceLine:
             | {o.key: f"menu:{o.menu}" if o.menu else f"piece:{o.topic}" for o in options}
             for name, options in menus.items()
         }
-        self.texts = {
-            t: "\n\n".join(content.topics[t].sms) + "\n" + content.sms.disclaimer
-            for t in self.pieces
-            if content.topics[t].sms
-        }
-        for topic_id, text in self.texts.items():
-            if len(text) > SMS_MAX_CHARS:
-                raise ContentError(
-                    "content",
-                    f"topics.{topic_id}.sms",
-                    f"the texted piece is {len(text)} characters, over {SMS_MAX_CHARS}",
-                )
+        self.texts = {t: text for t, text in content.texts.items() if t in self.pieces}
 
         self.commands = {}  # said phrase (as words) -> action
         for action, phrases in (
@@ -136,9 +125,7 @@ class VoiceLine:
             for phrase in phrases:
                 self.commands.setdefault(tuple(tokens(phrase)), action)
         self.said_keys = {str(n): str(n) for n in range(10)}
-        for key, said in self.words.say_keys.items():
-            if key not in self.said_keys and key != "*":
-                raise ContentError("content", f"voice.say_keys.{key}", "keys are 0 to 9 and *")
+        for key, said in self.words.say_keys.items():  # keys checked by the loader
             self.said_keys |= {word: key for phrase in said for word in tokens(phrase)}
         self.filler = frozenset(word for phrase in self.words.say_filler for word in tokens(phrase))
         self.hints = ", ".join(self.hint_phrases())

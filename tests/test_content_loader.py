@@ -10,6 +10,8 @@ from content_copy import content_copy, line_of, replace_once
 from app import content
 from app.content import SMS_MAX_UNITS, ContentError
 
+EXTRA_PART = "Also bring a pen and paper to write things down. " * 6  # one reply each; together too long to text
+
 KEYWORD_LINE = line_of("guide.yaml", "    keyword: FACTS\n")
 FAQ1_LAST = "something too.\n    voice:"  # the end of faq1's SMS text
 
@@ -182,6 +184,21 @@ BROKEN = [
         "line.yaml",
         ("Text MENU for topics.", "Text {MENU for topics."),
         ["topics.help.sms: a { or } without its pair"],
+    ),
+    (
+        "a-key-said-aloud-that-no-phone-has",
+        "line.yaml",
+        ('    "0": [zero, oh, nought]', '    "A": [ay]\n    "0": [zero, oh, nought]'),
+        ["voice.say_keys.A: keys are 0 to 9 and *"],
+    ),
+    (
+        "a-piece-too-long-to-text-as-one-message",
+        "guide.yaml",
+        (
+            "      - |\n        Tip: ask",
+            "".join(f"      - |\n        {EXTRA_PART}\n" for _ in range(4)) + "      - |\n        Tip: ask",
+        ),
+        ["topics.bring.sms: texted as one message the piece is", "over Twilio's 1600"],
     ),
     (
         "unknown-placeholder-in-reply-more",
