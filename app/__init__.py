@@ -5,7 +5,11 @@ import logging
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app import config, content
+from app import config
+from app.content import load_line
+from app.matching import Matcher
+from app.phone import spaced
+from app.sms.render import render_all
 
 MAX_REQUEST_BYTES = 64 * 1024  # a Twilio webhook is a few KB; anything far bigger is not Twilio
 
@@ -15,7 +19,7 @@ class LineApp(Flask):
 
     def log_exception(self, exc_info) -> None:
         """Log the error's type and place, never its message or the request's data."""
-        from app.webhook import log_failure
+        from app.events import log_failure
 
         log_failure(exc_info[1])
 
@@ -47,15 +51,21 @@ def create_app(test_config: dict | None = None) -> Flask:
         hops = settings["PROXY_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
 
-    app.extensions["line_content"] = content.load(
+    # Data flows one way: content, checked once -> each channel's replies -> understanding -> the views.
+    line = load_line(
         settings["CONTENT_DIR"],
-        settings["LINE_LANGUAGE"],
-        settings["LINE_REGION"],
-        {"operator": settings["LINE_OPERATOR"]},
+        config.locales(settings),
+        {"operator": settings["LINE_OPERATOR"], "number": spaced(app.config["LINE_NUMBER"])},
     )
+    app.extensions["line"] = line
+    replies = app.extensions["replies"] = render_all(line)
+    app.extensions["matchers"] = {
+        tag: Matcher(locale, {name: len(parts) for name, parts in replies["sms"][tag].parts.items()})
+        for tag, locale in line.locales.items()
+    }
 
-    from app import cli, health, report, session, sms, voice, web, webhook
+    from app import cli, events, health, report, session, sms, voice, web, webhook
 
-    for module in (session, webhook, health, sms, voice, report, cli, web):
+    for module in (events, session, webhook, health, sms, voice, report, cli, web):
         module.init_app(app)
     return app

@@ -6,7 +6,8 @@ from flask.cli import with_appcontext
 from twilio.request_validator import RequestValidator
 
 from app import gsm
-from app.voice import KEYPAD
+from app.voice.views import KEYPAD
+from app.walker import follow, next_request
 
 TRY_FROM = "+447700900001"  # a number reserved for drama and testing (Ofcom), never a real patient
 TRY_TO = "+447700900000"
@@ -46,32 +47,24 @@ def call_command(inputs: tuple[str, ...]) -> None:
 
     With INPUTS, use them in turn ("-" for silence) instead of asking, for example: flask call 4 2 '*' -
     """
-    from app.transcript import transcript
-    from app.voice import plays_piece
-
     client = current_app.test_client()
-    call = {
-        "CallSid": "CA" + "0" * 32,
-        "From": TRY_FROM,
-        "To": TRY_TO,
-        "CallStatus": "in-progress",
-        "Direction": "inbound",
-    }
+    call = {"CallSid": "CA" + "0" * 32, "From": TRY_FROM, "To": TRY_TO, "CallStatus": "in-progress"}
+
+    def post(path: str, pressed) -> str:
+        response = signed_post(client, path, call | dict(pressed))
+        if response.status_code != 200:
+            raise click.ClickException(f"the line answered {path} with HTTP {response.status_code}")
+        return response.get_data(as_text=True)
+
     scripted = iter(inputs) if inputs else None
     path, pressed = "/voice", {}
     for _ in range(MAX_CALL_STEPS):
-        response = signed_post(client, path, call | pressed)
-        if response.status_code != 200:
-            raise click.ClickException(f"the line answered {path} with HTTP {response.status_code}")
-        turn = transcript(response.get_data(as_text=True))
-        for line in turn.said:
+        progress = follow(post, path, pressed)
+        for line in progress.said:
             click.echo(f"  {line}")
-        if turn.hangup or not (turn.gather or turn.redirect):
+        if progress.ended:
             click.echo("(the line hangs up)")
             return
-        if not turn.gather or plays_piece(turn.gather):  # a caller who listens on reaches the next step
-            path, pressed = turn.redirect or turn.gather, {}
-            continue
         answer = next(scripted, None) if scripted else click.prompt("key or words", default="", show_default=False)
         if answer is None:
             click.echo("(you hang up)")
@@ -79,13 +72,13 @@ def call_command(inputs: tuple[str, ...]) -> None:
         answer = answer.strip()
         if answer in ("", "-"):
             click.echo("> (silence)")
-            path, pressed = turn.redirect or turn.gather, {}
+            path, pressed = next_request(progress)
         elif all(char in KEYPAD for char in answer):
             click.echo(f"> pressed {answer}")
-            path, pressed = turn.gather, {"Digits": answer}
+            path, pressed = next_request(progress, key=answer)
         else:
             click.echo(f"> said: {answer}")
-            path, pressed = turn.gather, {"SpeechResult": answer, "Confidence": "0.9"}
+            path, pressed = next_request(progress, words=answer)
     raise click.ClickException(f"the call went on for {MAX_CALL_STEPS} steps: the phone menu loops")
 
 

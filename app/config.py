@@ -18,8 +18,7 @@ DEFAULTS = {
     "SECRET_KEY": DEV_SECRET_KEY,
     "TWILIO_ACCOUNT_SID": "",
     "LINE_PHONE_NUMBER": "",
-    "LINE_REGION": "uk",
-    "LINE_LANGUAGE": "en",
+    "LINE_LOCALES": "en-GB",  # the locales served side by side, the first the default: en-GB,cy-GB
     "LINE_OPERATOR": "",  # default: operator in content/<language>/line.yaml
     "CONTENT_DIR": "",  # default: content/ beside app/ in a checkout, else ./content
     "PROXY_HOPS": 0,
@@ -64,8 +63,9 @@ def check(settings: dict) -> None:
     """Refuse settings the line cannot run with; in production, refuse development stand-ins."""
     if settings["LINE_ENV"] not in ("development", "production"):  # a typo must not quietly mean development
         raise StartupError(f"setting LINE_ENV: {settings['LINE_ENV']!r} must be development or production")
-    if settings["LINE_REGION"] not in ("uk", "us"):
-        raise StartupError(f"setting LINE_REGION: {settings['LINE_REGION']!r} must be uk or us")
+    tags = locales(settings)
+    if len(set(tags)) != len(tags) or not tags:
+        raise StartupError(f"setting LINE_LOCALES: {settings['LINE_LOCALES']!r} must list each locale once, e.g. en-GB,cy-GB")
     base = settings["PUBLIC_BASE_URL"]
     if base and not re.match(r"^https?://[^/\s]+$", base):
         raise StartupError(f"setting PUBLIC_BASE_URL: {base!r} must look like https://line.example.org (no path)")
@@ -84,6 +84,11 @@ def check(settings: dict) -> None:
         )
     if len(settings["SECRET_KEY"]) < 32:
         raise StartupError("production needs SECRET_KEY of at least 32 random characters")
+
+
+def locales(settings: dict) -> tuple[str, ...]:
+    """The locales the line serves, in order: LINE_LOCALES split at commas."""
+    return tuple(tag.strip() for tag in settings["LINE_LOCALES"].split(",") if tag.strip())
 
 
 def phone_number(settings: dict) -> str:

@@ -87,3 +87,11 @@ def segments(text: str) -> Segments:
         single, multi, encoding = 70, 67, "UCS-2"
     count = 1 if units <= single else math.ceil(units / multi)
     return Segments(encoding, units, count)
+
+
+MAX_MESSAGE_CHARS = 1600  # the most Twilio sends as one message, SMS or WhatsApp (error 21617)
+
+
+def fold(text: str, letters: dict[str, str]) -> str:
+    """Write the letters a language folds for SMS plainly ("más" -> "mas"), to stay in GSM-7."""
+    return text.translate(str.maketrans(letters)) if letters else text

@@ -12,15 +12,14 @@ Order of checks, first that fits wins:
 """
 
 import re
-import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import Enum
 
-from app.content import Content
+from app.content import Locale
+from app.text import tokens
 
-MAX_TOKENS = 80  # a 1,600-character text has at most a few hundred words; the question is in the first few
 MIN_TYPO_WORD = 6  # a free-text word must be this long (after its ending is stripped) to be read past a typo
 MAX_TYPO_WORD = 20  # no real word is longer; a run of 1,600 letters must not cost 1,600 look-ups
 
@@ -41,14 +40,6 @@ class Match:
     kind: Kind
     reply: str = ""
     part: int = 1
-
-
-def tokens(text: str) -> list[str]:
-    """Lower-case words and numbers, accents and apostrophes dropped ("Can't" -> "cant")."""
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(char for char in text if not unicodedata.combining(char))
-    text = re.sub(r"['\u2018\u2019`]", "", text.casefold())
-    return re.findall(r"[a-z0-9]+", text)[:MAX_TOKENS]
 
 
 def stem(word: str) -> str:
@@ -109,7 +100,7 @@ class Phrases:
 class Matcher:
     """Tables built once from content; `match` does only look-ups and small loops."""
 
-    def __init__(self, content: Content):
+    def __init__(self, content: Locale, parts: Mapping[str, int]):
         matching = content.matching
         self.shorthand = dict(matching.shorthand)
         self.number_words = dict(matching.number_words)
@@ -122,7 +113,7 @@ class Matcher:
         self.emergency = Phrases((self.pattern(said), "emergency") for said in matching.emergency)
         self.stopwords = frozenset(matching.stopwords)
         self.order = {topic_id: index for index, topic_id in enumerate(content.topics)}
-        self.parts = {topic_id: len(parts) for topic_id, parts in content.replies.items()}
+        self.parts = dict(parts)  # reply id -> how many SMS parts it has ("bring 2")
 
         self.keywords: dict[str, str] = {}  # whole-text word -> topic
         phrases: list[tuple[tuple[str, ...], str]] = []
@@ -218,6 +209,10 @@ class Matcher:
     def numbered(self, list_topic: str, number: int) -> str | None:
         """The topic a bare number picks from a numbered list ("2" after FAQ is FAQ2)."""
         return self.lists.get(list_topic, {}).get(number)
+
+    def only_list(self) -> str | None:
+        """The one numbered list, where content has exactly one."""
+        return next(iter(self.lists)) if len(self.lists) == 1 else None
 
     def has_numbered(self, topic_id: str) -> bool:
         """Tell whether a topic is a numbered list (FAQ, with FAQ1, FAQ2...)."""

@@ -20,19 +20,20 @@ from flask import (
 )
 from markupsafe import Markup, escape
 
-from app.content import Content, WebWords, load_web
-from app.transcript import transcript
-from app.voice import KEYPAD, plays_piece, respond
-from app.webhook import log_event
+from app.content import Line, Locale
+from app.content.pages import WebWords
+from app.events import Event, emit
+from app.gsm import MAX_MESSAGE_CHARS
+from app.phone import spaced
+from app.voice.speech import MAX_SPEECH
+from app.voice.views import KEYPAD, respond
+from app.walker import Progress, follow
 
 bp = Blueprint("web", __name__)
 
 PAPERS = ("a4", "letter")
-MAX_TEXT = 1600  # the longest text Twilio delivers; the matcher reads only its first words anyway
-MAX_SPEECH = 300  # a few spoken sentences, as a speech recogniser would return them
-MAX_STEPS = 6  # redirects followed for one key press; the phone line needs two at most
 STEP = re.compile(r"^/voice(/[A-Za-z0-9_/-]*)?(\?[A-Za-z0-9_=&%.-]*)?$")
-ENDED = {"said": [], "gather": None, "redirect": None, "ended": True}
+ENDED = Progress((), None, None, True)
 
 # Pages carry no inline script (the try panels use a static file), are never framed, and send
 # no referrer; the card's QR code is inline SVG markup, which script-src does not govern.
@@ -50,26 +51,18 @@ SECURITY_HEADERS = {
 
 @dataclass(frozen=True)
 class Site:
-    """What the pages show, worked out once from content and configuration."""
+    """What the pages show in one locale, worked out once from content and configuration."""
 
-    content: Content
+    locale: Locale
     words: WebWords
     number: str  # E.164, or "" when not configured
     spaced: str  # the number as printed, in groups
     sms_link: str
     qr_svg: Markup
     keywords: tuple[tuple[str, str], ...]  # (keyword, title), as listed in the SMS menu, then MENU and HELP
+    back: str  # "To go back, press star."
     paste: str  # the text for clinic letters
     paste_html: str  # the same, as HTML for letter templates
-
-
-def spaced(number: str) -> str:
-    """Group an E.164 number for reading: +44 7700 900123, +1 415 555 0100; others as they are."""
-    if re.fullmatch(r"\+44\d{10}", number):
-        return f"{number[:3]} {number[3:7]} {number[7:]}"
-    if re.fullmatch(r"\+1\d{10}", number):
-        return f"{number[:2]} {number[2:5]} {number[5:8]} {number[8:]}"
-    return number
 
 
 def qr_code(link: str, title: str) -> Markup:
@@ -79,39 +72,36 @@ def qr_code(link: str, title: str) -> Markup:
     return Markup(svg.replace("<svg ", f'<svg role="img" aria-label="{escape(title)}" ', 1))
 
 
-def build_site(content: Content, number: str, settings: dict) -> Site:
-    """Everything the card and home page print, from content and the line's settings."""
-    keyword = content.topics["menu"].keyword
-    words = load_web(
-        settings["CONTENT_DIR"],
-        content.language,
-        {
-            "line_name": content.line_name,
-            "operator": content.operator,
-            "emergency_number": content.region.emergency_number,
-            "keyword": keyword,
-            "number": spaced(number),
-        },
-    )
-    listed = (*content.sms_menu, "menu", "help")
-    paste = "\n".join((words.card.paste, content.sms.disclaimer, words.stop))
+def build_site(locale: Locale, number: str) -> Site:
+    """Everything the card and home page print in one locale, from content and the line's settings."""
+    words, keyword = locale.web, locale.topics["menu"].keyword
+    listed = (*locale.sms_menu, "menu", "help")
+    paste = "\n".join((words.card.paste, locale.sms.disclaimer, words.stop))
     link = f"sms:{number}?body={keyword}" if number else ""
+    star = locale.voice.say_keys["*"][0] if "*" in locale.voice.say_keys else "*"
     return Site(
-        content=content,
+        locale=locale,
         words=words,
         number=number,
         spaced=spaced(number),
         sms_link=link,
         qr_svg=qr_code(link, words.card.qr_title) if number else Markup(""),
-        keywords=tuple((content.topics[t].keyword, content.topics[t].title) for t in listed),
+        keywords=tuple((locale.topics[t].keyword, locale.topics[t].title) for t in listed),
+        back=locale.voice.back.format(key=star),
         paste=paste,
         paste_html="\n".join(f"<p>{escape(line)}</p>" for line in paste.splitlines()),
     )
 
 
 def site() -> Site:
-    """The current app's pages."""
-    return current_app.extensions["web_site"]
+    """The pages in the locale asked for (?lang=cy-GB), else in the line's first locale."""
+    sites = current_app.extensions["web_sites"]
+    return sites.get(str(request.values.get("lang", ""))) or next(iter(sites.values()))
+
+
+def languages() -> list[tuple[str, str, str]]:
+    """The served locales for the language switch: (tag, language code, name in its own language)."""
+    return [(tag, s.locale.language_code, s.locale.language.name) for tag, s in current_app.extensions["web_sites"].items()]
 
 
 def wants_json() -> bool:
@@ -121,7 +111,12 @@ def wants_json() -> bool:
 
 def home_page(text: dict | None = None, call: dict | None = None) -> str:
     """The home page, showing the last text or call step tried on it (the only state a plain form keeps)."""
-    return render_template("home.html", site=site(), keys=KEYPAD, text=text, call=call)
+    here = site()
+    start = "/voice" if here.locale.tag == next(iter(current_app.extensions["web_sites"])) else f"/voice?locale={here.locale.tag}"
+    return render_template(
+        "home.html", site=here, languages=languages(), keys=KEYPAD, text=text, call=call, start_step=start,
+        max_speech=MAX_SPEECH,
+    )
 
 
 @bp.get("/")
@@ -140,9 +135,12 @@ def try_again():
 @bp.post("/try/text")
 def try_text():
     """Answer a typed text exactly as the line would, through the same code: nothing is sent."""
-    body = request.form.get("message", "")[:MAX_TEXT]
-    answer = current_app.extensions["sms_line"].answer(body, session)
-    log_event("try-text", f"{answer.reply}:{answer.part}", "silent" if answer.text is None else "shown")
+    body = request.form.get("message", "")[:MAX_MESSAGE_CHARS]
+    state = session._get_current_object()
+    if "locale" not in state:
+        state["locale"] = site().locale.tag  # the panel's language, until a text switches it
+    answer = current_app.extensions["conversations"]["sms"].answer(body, state)
+    emit(Event("try-text", answer.tag, answer.reply, "served" if answer.text else "opt_out"))
     text = {"sent": body, "reply": answer.text, "note": None if answer.text else site().words.text.silent}
     if wants_json():
         return jsonify(text)
@@ -161,28 +159,20 @@ def try_call():
     if "SpeechResult" in request.form:
         # The browser's words are typed, not heard: as certain as speech gets.
         form |= {"SpeechResult": request.form["SpeechResult"][:MAX_SPEECH], "Confidence": "0.95"}
-    call = ENDED if request.form.get("hangup") else walk(step, form)
-    log_event("try-call", step.split("?")[0], "ended" if call["ended"] else "shown")
+    call = ENDED if request.form.get("hangup") else follow(panel_step, step, form)
+    emit(Event("try-call", site().locale.tag, step.split("?")[0], "goodbye" if call.ended else "served"))
+    shown = {"said": list(call.said), "gather": local(call.gather), "redirect": local(call.redirect), "ended": call.ended}
     if wants_json():
-        return jsonify(call)
-    return home_page(call=call)
+        return jsonify(shown)
+    return home_page(call=shown)
 
 
-def walk(step: str, form: dict) -> dict:
-    """Ask the phone line for `step`, following its redirects, until it waits for a choice or hangs up."""
-    said: list[str] = []
-    for _ in range(MAX_STEPS):
-        turn = transcript(respond(step, form, send_texts=False))
-        said.extend(turn.said)
-        # A Gather with no action posts back to the URL that asked for it, as Twilio does.
-        gather = local(turn.gather or step) if turn.gather is not None else None
-        redirect = local(turn.redirect)
-        # While a piece plays, a key only cuts it short: the panel listens on to the choices after it.
-        if (gather and not plays_piece(gather)) or turn.hangup or not redirect:
-            break
-        step, form = redirect, {}
-    ended = turn.hangup or not gather
-    return {"said": said, "gather": None if ended else gather, "redirect": None if ended else redirect, "ended": ended}
+def panel_step(path: str, form) -> str:
+    """One step of the phone line for the panel: texts switched off, and only phone-line URLs followed."""
+    if local(path) is None:
+        return '<Response><Hangup/></Response>'
+    xml, _ = respond(path, form, can_text=False)
+    return xml
 
 
 def local(url: str | None) -> str | None:
@@ -200,7 +190,12 @@ def card():
     paper = request.args.get("paper", "a4")
     if paper not in PAPERS:
         paper = "a4"
-    return render_template("card.html", site=site(), paper=paper, other="letter" if paper == "a4" else "a4")
+    sites = current_app.extensions["web_sites"]
+    chosen = [sites[request.args["lang"]]] if request.args.get("lang") in sites else list(sites.values())
+    return render_template(
+        "card.html", site=chosen[0], sites=chosen, languages=languages(), paper=paper,
+        other="letter" if paper == "a4" else "a4",
+    )
 
 
 @bp.get("/card.txt")
@@ -221,6 +216,7 @@ def secure(response: Response) -> Response:
 
 def init_app(app: Flask) -> None:
     """Prepare the pages once and register them, with security headers on every response."""
-    app.extensions["web_site"] = build_site(app.extensions["line_content"], app.config["LINE_NUMBER"], app.config)
+    line: Line = app.extensions["line"]
+    app.extensions["web_sites"] = {tag: build_site(locale, app.config["LINE_NUMBER"]) for tag, locale in line.locales.items()}
     app.after_request(secure)
     app.register_blueprint(bp)

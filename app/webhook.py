@@ -1,8 +1,6 @@
 """The Twilio boundary: one signature check for every webhook, TwiML responses, safe failure, private logs."""
 
-import logging
 import os
-import traceback
 from collections.abc import Callable
 from functools import wraps
 
@@ -11,19 +9,15 @@ from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 from werkzeug.exceptions import InternalServerError
 
-log = logging.getLogger("line")
+from app.events import log_failure, log_refusal
+
 EMPTY_TWIML = str(MessagingResponse())  # <Response/>: valid on both channels, and says nothing
 
 
 def init_app(app: Flask) -> None:
-    """Prepare the validator once, give every request an id, and send the line's log to stderr."""
+    """Prepare the validator once and give every request an id."""
     app.extensions["twilio_validator"] = RequestValidator(app.config["TWILIO_AUTH_TOKEN"])
     app.before_request(assign_request_id)
-    if not log.handlers:
-        handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
-        log.addHandler(handler)
-        log.setLevel(logging.INFO)
 
 
 def assign_request_id() -> None:
@@ -48,7 +42,7 @@ def validate_twilio_request(view: Callable) -> Callable:
         signature = request.headers.get("X-Twilio-Signature", "")
         validator = current_app.extensions["twilio_validator"]
         if not signature or not validator.validate(public_url(), request.form, signature):
-            log_event(request.blueprint or "-", "-", "forbidden")
+            log_refusal(request.blueprint or "-", "forbidden")
             abort(403)
         return view(*args, **kwargs)
 
@@ -58,24 +52,6 @@ def validate_twilio_request(view: Callable) -> Callable:
 def twiml(response) -> Response:
     """Serve TwiML (a twilio-library response, or one prepared as text) as XML."""
     return Response(str(response), mimetype="text/xml")
-
-
-def masked(number: str | None) -> str:
-    """Keep at most the last two digits of a phone number, for logs."""
-    digits = "".join(char for char in number or "" if char.isdigit())
-    return f"...{digits[-2:]}" if len(digits) >= 4 else "-"
-
-
-def log_event(channel: str, topic: str, outcome: str) -> None:
-    """Log what was served: never a message body, speech, or full number."""
-    log.info(
-        "channel=%s topic=%s outcome=%s from=%s request_id=%s",
-        channel,
-        topic,
-        outcome,
-        masked(request.form.get("From")),
-        g.get("request_id", "-"),
-    )
 
 
 def on_error(bp: Blueprint, apology: Callable[[], object]) -> None:
@@ -88,13 +64,3 @@ def on_error(bp: Blueprint, apology: Callable[[], object]) -> None:
         except Exception as failure:  # the apology itself failed: an empty response still keeps Twilio from a 500
             log_failure(failure, "apology-failed")
             return twiml(EMPTY_TWIML), 200
-
-
-def log_failure(error: BaseException, outcome: str = "error") -> None:
-    """Log an unexpected error by type and place only: its message might quote what a patient sent."""
-    frame = traceback.extract_tb(error.__traceback__)[-1] if error.__traceback__ else None
-    place = f"{frame.filename.rsplit('/', 1)[-1]}:{frame.lineno}" if frame else "-"
-    log.error(
-        "channel=%s outcome=%s error=%s at=%s request_id=%s",
-        request.blueprint or "-", outcome, type(error).__name__, place, g.get("request_id", "-"),
-    )

@@ -4,7 +4,7 @@ import os
 
 import pytest
 from hypothesis import HealthCheck, settings
-from support import LINE_NUMBER, SECRET, TOKEN, Twilio
+from support import LINE_NUMBER, SECRET, TOKEN, Served, Twilio
 
 from app import create_app
 
@@ -51,5 +51,5 @@ def twilio(client):
 
 @pytest.fixture
 def content(app):
-    """The content the app loaded."""
-    return app.extensions["line_content"]
+    """What the app serves in its first locale: its content, its composed SMS replies and spoken menus."""
+    return Served.of(app)

@@ -41,6 +41,33 @@ def assert_valid_twiml(xml_text: str, messaging: bool = False) -> ElementTree.El
     return ElementTree.fromstring(xml_text)
 
 
+class Served:
+    """One locale as the tests read it: its content, its SMS replies and "text me" messages as text, its menus."""
+
+    def __init__(self, app, tag: str | None = None):
+        line = app.extensions["line"]
+        self.locale = line.locales[tag] if tag else line.default
+        sms = app.extensions["replies"]["sms"][self.locale.tag]
+        self.replies = {name: tuple(part.text for part in parts) for name, parts in sms.parts.items()}
+        self.whatsapp = {
+            name: parts[0].text for name, parts in app.extensions["replies"]["whatsapp"][self.locale.tag].parts.items()
+        }
+        self.texts = dict(sms.texts)
+        self.script = app.extensions["phone_line"].spoken_in(self.locale.tag).script
+
+    @classmethod
+    def of(cls, app, tag: str | None = None) -> "Served":
+        """What `app` serves in `tag` (default: its first locale)."""
+        return cls(app, tag)
+
+    def menu_lines(self, name: str) -> tuple[str, ...]:
+        """A phone menu as said."""
+        return self.script.menu_lines(name)
+
+    def __getattr__(self, name: str):
+        return getattr(self.locale, name)
+
+
 class Twilio:
     """Sends requests into the app the way Twilio does: form-encoded, signed for the full URL."""
 
@@ -119,3 +146,21 @@ class Call:
     def wait(self):
         """Say nothing until the Gather times out: Twilio goes on to the <Redirect>."""
         return self.step(self.turn.redirect)
+
+
+def respond_xml(path: str, form: dict, can_text: bool) -> str:
+    """A voice step's TwiML, from inside a request context, without the signature (what the panel uses)."""
+    from app.voice.views import respond
+
+    return respond(path, form, can_text=can_text)[0]
+
+
+def after_words(content, text: bool = False) -> tuple[str, ...]:
+    """The choices after a piece as content words them, with each key said as a caller hears it."""
+    return tuple(after_word(content, o.action) for o in content.voice.after_piece if o.action != "text" or text)
+
+
+def after_word(content, action: str) -> str:
+    """The words of one choice after a piece (again, text or menu)."""
+    option = next(o for o in content.voice.after_piece if o.action == action)
+    return option.say.format(key=content.voice.say_keys["*"][0] if option.key == "*" else option.key)

@@ -3,7 +3,7 @@
 import logging
 
 import pytest
-from support import SECRET, TOKEN
+from support import SECRET, TOKEN, Served
 
 from app import config, create_app
 from app.errors import StartupError
@@ -29,17 +29,17 @@ def test_development_defaults(environ):
     assert app.config["LINE_ENV"] == "development"
     assert app.config["TWILIO_AUTH_TOKEN"] == config.DEV_AUTH_TOKEN
     assert app.config["SECRET_KEY"] == config.DEV_SECRET_KEY
-    assert app.config["LINE_REGION"] == "uk"
+    assert app.config["LINE_LOCALES"] == "en-GB"
     assert app.config["GATHER_TIMEOUT"] == 8
     assert app.config["SPEECH_MIN_CONFIDENCE"] == 0.4
     assert app.config["LINE_NUMBER"] == ""
     assert app.config["SESSION_COOKIE_SECURE"] is False
-    assert app.extensions["line_content"].region.emergency_number == "999"
+    assert Served.of(app).region.emergency_number == "999"
 
 
 def test_the_environment_overrides_the_defaults(environ):
     environ(
-        LINE_REGION="us",
+        LINE_LOCALES="en-US",
         GATHER_TIMEOUT="12",
         SPEECH_MIN_CONFIDENCE="0.7",
         LINE_PHONE_NUMBER="+1 (202) 555-0143",
@@ -49,7 +49,7 @@ def test_the_environment_overrides_the_defaults(environ):
     assert app.config["GATHER_TIMEOUT"] == 12
     assert app.config["SPEECH_MIN_CONFIDENCE"] == 0.7
     assert app.config["LINE_NUMBER"] == "+12025550143"
-    content = app.extensions["line_content"]
+    content = Served.of(app)
     assert content.region.emergency_number == "911"
     assert "run by the Example Clinic" in content.replies["help"][0]
 
@@ -57,17 +57,17 @@ def test_the_environment_overrides_the_defaults(environ):
 def test_the_environment_is_read_once_when_the_app_is_built(environ):
     environ(GATHER_TIMEOUT="12")
     app = create_app()
-    environ(GATHER_TIMEOUT="30", LINE_REGION="us")
+    environ(GATHER_TIMEOUT="30", LINE_LOCALES="en-US")
     assert app.config["GATHER_TIMEOUT"] == 12
-    assert app.extensions["line_content"].region.emergency_number == "999"
+    assert Served.of(app).region.emergency_number == "999"
 
 
 def test_test_config_overrides_the_environment(environ):
-    environ(LINE_REGION="us", GATHER_TIMEOUT="12")
-    app = create_app({"LINE_REGION": "uk", "GATHER_TIMEOUT": 3})
-    assert app.config["LINE_REGION"] == "uk"
+    environ(LINE_LOCALES="en-US", GATHER_TIMEOUT="12")
+    app = create_app({"LINE_LOCALES": "en-GB", "GATHER_TIMEOUT": 3})
+    assert app.config["LINE_LOCALES"] == "en-GB"
     assert app.config["GATHER_TIMEOUT"] == 3
-    assert app.extensions["line_content"].region.emergency_number == "999"
+    assert Served.of(app).region.emergency_number == "999"
 
 
 def test_production_starts_with_real_secrets(environ):
@@ -105,8 +105,11 @@ def test_a_production_secret_of_32_characters_is_enough(environ):
 @pytest.mark.parametrize(
     ("name", "value", "expected"),
     [
-        ("LINE_REGION", "fr", "setting LINE_REGION: 'fr' must be uk or us"),
-        ("LINE_REGION", "UK", "setting LINE_REGION: 'UK' must be uk or us"),
+        ("LINE_LOCALES", "fr", "setting LINE_LOCALES: 'fr' is not a locale"),
+        ("LINE_LOCALES", "en-uk", "setting LINE_LOCALES: 'en-uk' is not a locale"),
+        ("LINE_LOCALES", "fr-FR", "setting LINE_LOCALES: 'fr-FR': no language pack content/fr/"),
+        ("LINE_LOCALES", "en-FR", "content/en/regions.yaml: no region 'FR' for en-FR"),
+        ("LINE_LOCALES", "en-GB,en-GB", "setting LINE_LOCALES: 'en-GB,en-GB' must list each locale once"),
         ("LINE_ENV", "prod", "setting LINE_ENV: 'prod' must be development or production"),
         ("GATHER_TIMEOUT", "soon", "setting GATHER_TIMEOUT: 'soon' is not a whole number"),
         ("GATHER_TIMEOUT", "8.5", "setting GATHER_TIMEOUT: '8.5' is not a whole number"),

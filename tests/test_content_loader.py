@@ -246,7 +246,7 @@ def test_broken_content_is_refused_with_one_clear_line(make_app, tmp_path, file,
 def test_the_unedited_copy_loads(make_app, tmp_path):
     """The control for the table above: each failure there comes from its one edit."""
     app = make_app(CONTENT_DIR=str(content_copy(tmp_path)))
-    assert "ask" in app.extensions["line_content"].topics
+    assert "ask" in Served.of(app).topics
 
 
 def test_a_content_error_prints_as_one_line_without_a_traceback():
@@ -259,7 +259,7 @@ def test_a_content_error_prints_as_one_line_without_a_traceback():
 def faq1_of_length(tmp_path, app, length: int, first: str = "x") -> str:
     """A content copy whose faq1 reply, disclaimer included, is `length` characters (padding starts with `first`)."""
     root = content_copy(tmp_path)
-    shipped = len(app.extensions["line_content"].replies["faq1"][0])
+    shipped = len(Served.of(app).replies["faq1"][0])
     padding = first + "x" * (length - shipped - 1 - len(first))  # - 1 for the space before it
     replace_once(root / "en" / "guide.yaml", FAQ1_LAST, f"something too. {padding}\n    voice:")
     return str(root)
@@ -267,7 +267,7 @@ def faq1_of_length(tmp_path, app, length: int, first: str = "x") -> str:
 
 @pytest.mark.parametrize("length", [SMS_MAX_UNITS - 1, SMS_MAX_UNITS])
 def test_a_reply_of_up_to_459_characters_with_the_disclaimer_is_accepted(make_app, app, tmp_path, length):
-    reply = make_app(CONTENT_DIR=faq1_of_length(tmp_path, app, length)).extensions["line_content"].replies["faq1"]
+    reply = Served.of(make_app(CONTENT_DIR=faq1_of_length(tmp_path, app, length))).replies["faq1"]
     assert [len(part) for part in reply] == [length]
 
 

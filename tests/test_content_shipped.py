@@ -99,7 +99,7 @@ def test_ask_gives_the_guides_three_example_phrasings(content):
     [("uk", ["999", "NHS 111"], ["911", "988"]), ("us", ["911", "988"], ["999", "111"])],
 )
 def test_each_region_loads_with_its_emergency_numbers(make_app, region, numbers, not_numbers):
-    content = make_app(LINE_REGION=region).extensions["line_content"]
+    content = Served.of(make_app(LINE_LOCALES=region))
     emergency = content.replies["emergency"][0]
     for number in numbers:
         assert number in emergency
@@ -114,7 +114,7 @@ def test_a_second_language_is_a_folder_without_code_changes(make_app, tmp_path):
     shutil.copytree(root / "en", root / "xx")
     shutil.rmtree(root / "en")
     app = make_app(CONTENT_DIR=str(root), LINE_LANGUAGE="xx")
-    content = app.extensions["line_content"]
+    content = Served.of(app)
     assert content.language == "xx"
     assert content.replies["bring"][0].startswith("What to bring")
 

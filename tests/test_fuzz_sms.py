@@ -3,7 +3,7 @@
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from support import CALLER, LINE_NUMBER, Twilio, assert_valid_twiml
+from support import CALLER, LINE_NUMBER, Served, Twilio, assert_valid_twiml
 
 # Any Unicode (control characters and lone surrogates excluded: a form post can't carry the latter)
 texts = st.text(st.characters(exclude_categories=("Cs",)), max_size=1600)
@@ -21,7 +21,7 @@ def line():
     # TESTING: an exception fails the example instead of being hidden behind the apology
     app = create_app({"TESTING": True, "TWILIO_AUTH_TOKEN": TOKEN, "SECRET_KEY": SECRET,
                       "LINE_PHONE_NUMBER": LINE_NUMBER})
-    replies = app.extensions["line_content"].replies
+    replies = Served.of(app).replies
     known = {reply for name, parts in replies.items() if name != "error" for reply in parts}
     return app, known
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from content_copy import content_copy, replace_once
 
-from app import config
+from app import config, gsm
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -27,10 +27,16 @@ def flask_content(content_dir: str | None = None, **env) -> subprocess.Completed
     )
 
 
-def rows(stdout: str) -> list[tuple[str, str]]:
-    """(piece, channel) for each row of the report's table."""
+def rows(stdout: str) -> list[tuple[str, str, str]]:
+    """(locale, piece, channel) for each row of the report's table."""
     table = stdout.split("\n\n", 1)[0].splitlines()[1:]
-    return [(line[:20].strip(), line[21:28].strip()) for line in table]
+    return [(line[:6].strip(), line[7:31].strip(), line[32:40].strip()) for line in table]
+
+
+def row_lines(stdout: str, piece: str, channel: str) -> list[str]:
+    """The report's lines for one piece on one channel."""
+    table = stdout.split("\n\n", 1)[0].splitlines()[1:]
+    return [line for line in table if line[7:31].strip() == piece and line[32:40].strip() == channel]
 
 
 @pytest.fixture(scope="module")
@@ -44,17 +50,41 @@ def test_the_shipped_content_is_within_every_budget(shipped):
     assert "Traceback" not in shipped.stderr
 
 
-def test_the_report_has_a_row_per_piece_and_channel(shipped, content):
-    expected = []
+def test_the_report_has_a_row_per_piece_channel_and_locale(shipped, content):
+    tag = content.locale.tag
+    expected = [(tag, "disclaimer", "sms"), (tag, "disclaimer", "voice")]
+    expected += [(tag, f"menu {name}", "voice") for name in content.voice.menus]
     for name, parts in content.replies.items():
-        expected += [(f"{name} {n}/{len(parts)}" if len(parts) > 1 else name, "sms") for n in range(1, len(parts) + 1)]
-    expected += [(topic_id, "voice") for topic_id, topic in content.topics.items() if topic.voice]
-    expected += [("menu main", "voice"), ("disclaimer", "sms"), ("disclaimer", "voice")]
+        expected += [(tag, f"{name} {n}/{len(parts)}" if len(parts) > 1 else name, "sms") for n in range(1, len(parts) + 1)]
+    expected += [(tag, f"{name} (text me)", "sms") for name in content.texts]
+    expected += [(tag, name, "whatsapp") for name in content.whatsapp]
+    expected += [(tag, topic_id, "voice") for topic_id, topic in content.topics.items() if topic.voice]
     found = rows(shipped.stdout)
-    assert set(expected) <= set(found)
+    assert set(expected) == set(found)
     assert len(found) == len(set(found))
-    assert f"\n{len(found)} pieces; budgets:" in shipped.stdout
     assert all(line.endswith("  ok") for line in shipped.stdout.split("\n\n", 1)[0].splitlines()[1:])
+    replies = sum(len(parts) for parts in content.replies.values())
+    assert f"{tag}: {replies} SMS replies, mean " in shipped.stdout
+
+
+def test_text_me_messages_are_measured_against_twilios_limit_with_their_cost(shipped, content):
+    for name, text in content.texts.items():
+        (line,) = row_lines(shipped.stdout, f"{name} (text me)", "sms")
+        count = gsm.segments(text)
+        chars, encoding, segments, cost = line[40:].split()[:4]
+        assert (int(chars), encoding, int(segments)) == (len(text), "GSM-7", count.segments), line
+        assert float(cost) == round(count.segments * 0.04, 4)  # the example UK price a segment
+
+
+def test_a_text_me_message_over_twilios_limit_stops_the_line(tmp_path):
+    root = content_copy(tmp_path)
+    # Three more parts of about 300 characters: each reply is within 3 segments, the whole piece is over 1,600.
+    part = "      - " + "Bring your letters and your scan reports. " * 7 + "\n"
+    guide = (root / "en" / "guide.yaml").read_text()
+    (root / "en" / "guide.yaml").write_text(guide.replace("      Also bring:\n", part * 3 + "      - |\n        Also bring:\n", 1))
+    result = flask_content(str(root))
+    assert result.returncode == 1
+    assert "Error: content/en/guide.yaml: topics.bring.sms: as one message the piece is 1687 characters" in result.stderr
 
 
 def test_broken_content_prints_one_error_line_and_no_traceback(tmp_path):
@@ -81,9 +111,9 @@ def test_a_spoken_piece_over_60_seconds_loads_but_fails_the_report(make_app, tmp
     make_app(CONTENT_DIR=str(root))  # the loader only refuses SMS problems: the app starts
     result = flask_content(str(root))
     assert result.returncode == 1, result.stdout
-    bring = [line for line in result.stdout.splitlines() if line.startswith("bring ") and " voice " in line]
+    bring = row_lines(result.stdout, "bring", "voice")
     assert len(bring) == 1 and bring[0].endswith("over 60 seconds"), bring
-    assert "1 over budget: bring (voice)" in result.stderr
+    assert "1 over budget: en-GB bring (voice)" in result.stderr
     assert "All within budget" not in result.stdout
     assert "Traceback" not in result.stderr
 
@@ -98,6 +128,6 @@ def test_a_piece_over_grade_8_fails_the_report(tmp_path):
     replace_once(root / "en" / "line.yaml", "You're welcome. Text MENU", f"{hard} Text MENU")
     result = flask_content(str(root))
     assert result.returncode == 1, result.stderr
-    thanks = [line for line in result.stdout.splitlines() if line.split()[:2] == ["thanks", "sms"]]
+    thanks = row_lines(result.stdout, "thanks", "sms")
     assert len(thanks) == 1 and thanks[0].endswith("grade over 8"), thanks
-    assert "over budget: thanks (sms)" in result.stderr
+    assert "over budget: en-GB thanks (sms)" in result.stderr

@@ -102,7 +102,7 @@ def test_an_internal_error_in_the_sms_webhook_gets_an_apology_not_a_500(served_a
     def broken(text):
         raise RuntimeError(f"simulated fault while reading {text!r}")
 
-    monkeypatch.setattr(app.extensions["sms_line"].matcher, "match", broken)
+    monkeypatch.setattr(app.extensions["matchers"]["en-GB"], "match", broken)
     with caplog.at_level(logging.INFO, logger="line"):
         response = twilio.sms("a private question about my cancer")
     assert response.status_code == 200
@@ -116,7 +116,7 @@ def test_an_internal_error_in_the_sms_webhook_gets_an_apology_not_a_500(served_a
 
 def test_debug_mode_still_answers_an_error_with_twiml_not_a_debugger_page(make_app, content, monkeypatch):
     app = make_app(DEBUG=True)
-    monkeypatch.setattr(app.extensions["sms_line"].matcher, "match", lambda text: 1 / 0)
+    monkeypatch.setattr(app.extensions["matchers"]["en-GB"], "match", lambda text: 1 / 0)
     response = Twilio(app.test_client()).sms("my private question")
     assert response.status_code == 200
     assert content.replies["error"][0] in response.get_data(as_text=True)
@@ -125,7 +125,7 @@ def test_debug_mode_still_answers_an_error_with_twiml_not_a_debugger_page(make_a
 
 def test_when_even_the_apology_fails_twilio_still_gets_valid_twiml(served_app, monkeypatch):
     app, twilio = served_app, Twilio(served_app.test_client())
-    monkeypatch.setattr(app.extensions["sms_line"].matcher, "match", lambda text: 1 / 0)
+    monkeypatch.setattr(app.extensions["matchers"]["en-GB"], "match", lambda text: 1 / 0)
     monkeypatch.delitem(app.extensions, "sms_apology")
     response = twilio.sms("FAQ")
     assert response.status_code == 200
@@ -141,7 +141,7 @@ def test_logs_carry_topic_outcome_request_id_and_a_masked_number_only(twilio, co
     lines = [record.getMessage() for record in caplog.records if record.name == "line"]
     assert len(lines) == len(texts)
     for line in lines:
-        assert "channel=sms" in line and "topic=" in line and "outcome=" in line and "request_id=" in line
+        assert "channel=sms" in line and "served=" in line and "outcome=" in line and "request_id=" in line
         assert "from=...56" in line
     logged = "\n".join(lines)
     digits = CALLER.lstrip("+")
@@ -177,8 +177,8 @@ def test_a_call_through_every_topic_logs_no_speech_and_no_number(twilio, content
             call.wait()
             call.press("*")
     lines = [record.getMessage() for record in caplog.records if record.name == "line"]
-    assert any("channel=voice" in line and "topic=bring" in line for line in lines)
-    assert any("topic=emergency" in line for line in lines)
+    assert any("channel=voice" in line and "served=bring" in line for line in lines)
+    assert any("served=emergency" in line for line in lines)
     logged = "\n".join(lines)
     digits = CALLER.lstrip("+")
     assert digits not in logged and digits[-4:] not in logged

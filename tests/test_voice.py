@@ -4,11 +4,13 @@ from collections import deque
 from xml.etree import ElementTree
 
 import pytest
-from support import Call
+from support import Call, after_words, respond_xml
 
 from app.errors import StartupError
 from app.transcript import transcript
-from app.voice import Step, VoiceLine, plays_piece, respond
+from app.voice.render import Script
+from app.voice.steps import Kind, Step
+from app.voice.views import plays_piece
 
 
 @pytest.fixture
@@ -26,14 +28,16 @@ def main_menu(content) -> tuple[str, ...]:
 
 def after_piece(content, text: bool = False) -> tuple[str, ...]:
     """The choices after a piece."""
-    after = content.voice.after_piece
-    return (after.again,) + ((after.text,) if text else ()) + (after.back,)
+    return after_words(content, text)
 
 
 def heard_piece(call, content, topic: str) -> None:
     """The call has just played `topic`: listen to the end, then hear the disclaimer before the choices."""
     assert call.turn.said == content.topics[topic].voice
-    assert plays_piece(call.turn.gather)
+    if topic == "help":  # help says "press star, a topic's key, or say what you want": it listens as the menu does
+        assert call.turn.gather == "/voice/menu/main"
+    else:
+        assert plays_piece(call.turn.gather)
     call.wait()
     assert call.turn.said == (content.voice.disclaimer, *after_piece(content))
     assert call.turn.gather == f"/voice/after/{topic}"
@@ -70,7 +74,7 @@ def test_each_main_menu_key_plays_its_piece_then_the_disclaimer_then_the_choices
 def test_each_common_question_is_answered_with_the_disclaimer_after(call, content, key, topic):
     call.press("4")
     assert call.turn.said == content.menu_lines("faq")
-    assert call.turn.said[-1] == content.voice.back
+    assert call.turn.said[-1] == content.voice.back.format(key=content.voice.say_keys["*"][0])
     assert call.turn.gather == "/voice/menu/faq"
     call.press(key)
     heard_piece(call, content, topic)
@@ -314,7 +318,7 @@ def test_voice_settings_default_to_a_polly_standard_voice_at_ninety_percent(call
 def test_voice_settings_follow_region_and_configuration(make_app):
     from support import Twilio
 
-    app = make_app(LINE_REGION="us", VOICE_RATE="85%", GATHER_TIMEOUT=10)
+    app = make_app(LINE_LOCALES="en-US", VOICE_RATE="85%", GATHER_TIMEOUT=10)
     call = Call(Twilio(app.test_client()))
     call.start()
     root = ElementTree.fromstring(call.xml)
@@ -408,7 +412,7 @@ def test_a_failure_inside_answers_with_an_apology_and_the_main_menu(make_app, co
     def broken(self, topic):
         raise RuntimeError("fault injected by the test")
 
-    monkeypatch.setattr(VoiceLine, "piece", broken)
+    monkeypatch.setattr(Script, "piece", broken)
     call = Call(Twilio(make_app(TESTING=False).test_client()))  # as served: errors reach the error handler
     call.step("/voice/after/bring", {"Digits": "1"})
     assert call.turn.said == (content.voice.error, *main_menu(content))
@@ -419,24 +423,25 @@ def test_a_failure_inside_answers_with_an_apology_and_the_main_menu(make_app, co
 
 def test_respond_is_the_webhook_without_the_signature(app, content):
     with app.test_request_context("/"):
-        assert respond("/voice/menu/main", {"Digits": "4"}, send_texts=False) == respond(
-            "/voice/menu/main?", {"Digits": "4"}, send_texts=False
+        assert respond_xml("/voice/menu/main", {"Digits": "4"}, can_text=False) == respond_xml(
+            "/voice/menu/main?", {"Digits": "4"}, can_text=False
         )
-        turn = transcript(respond("https://line.example.org/voice/menu/faq?wrong=1", {"Digits": "x"}, send_texts=True))
+        turn = transcript(respond_xml("https://line.example.org/voice/menu/faq?wrong=1", {"Digits": "x"}, can_text=True))
         assert turn.said[0] == content.voice.wrong_again
-        assert transcript(respond("http://[::1", {}, send_texts=False)).said == main_menu(content)
+        assert transcript(respond_xml("http://[::1", {}, can_text=False)).said == main_menu(content)
 
 
 def test_step_urls_carry_only_the_state_that_is_set():
-    assert Step("menu", "faq").url() == "/voice/menu/faq"
-    assert Step("after", "bring", silence=1, sent=True).url() == "/voice/after/bring?silence=1&sent=1"
+    assert Step(Kind.MENU, "faq").url() == "/voice/menu/faq"
+    assert Step(Kind.AFTER, "bring", silence=1, sent=True).url() == "/voice/after/bring?silence=1&sent=1"
 
 
-def test_the_content_report_times_what_the_call_says(content):
+def test_the_content_report_times_what_the_call_says(app, content):
     from app.readability import spoken_seconds
     from app.report import measure
 
-    rows = {row.piece: row for row in measure(content) if row.channel == "voice"}
+    with app.app_context():
+        rows = {row.piece: row for row in measure() if row.channel == "voice"}
     assert rows["menu main"].seconds <= 25
     assert rows["menu main"].seconds == spoken_seconds(content.topics["menu"].voice + main_menu(content))
     assert rows["menu faq"].seconds == spoken_seconds(content.menu_lines("faq"))
@@ -489,3 +494,17 @@ def test_a_key_after_spoken_repeats_still_works(call, content):
     call.say("say that again")
     call.press("3")
     assert call.turn.said == content.topics["bring"].voice
+
+
+@pytest.mark.parametrize(
+    ("heard", "expected"),
+    [({"Digits": "*"}, "main"), ({"Digits": "3"}, "bring"), ({"SpeechResult": "what to bring", "Confidence": "0.9"}, "bring")],
+)
+def test_while_help_plays_star_a_topic_key_and_speech_do_what_it_says(twilio, content, heard, expected):
+    call = Call(twilio)
+    call.start()
+    call.press("0")
+    assert call.turn.said == content.topics["help"].voice
+    call.step(call.turn.gather, heard)
+    wanted = main_menu(content) if expected == "main" else content.topics[expected].voice
+    assert call.turn.said == wanted

@@ -5,9 +5,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from support import CALLER, LINE_NUMBER, Call, Twilio
+from support import CALLER, LINE_NUMBER, Call, Served, Twilio
 
-from app.voice import MAX_WRONG
+from app.voice.steps import MAX_WRONG
 
 # Any Unicode a form post can carry (lone surrogates excluded)
 texts = st.text(st.characters(exclude_categories=("Cs",)), max_size=600)
@@ -39,7 +39,7 @@ def line():
     app = create_app(
         {"TESTING": True, "TWILIO_AUTH_TOKEN": TOKEN, "SECRET_KEY": SECRET, "LINE_PHONE_NUMBER": LINE_NUMBER}
     )
-    return app, app.extensions["line_content"]
+    return app, Served.of(app)
 
 
 @given(

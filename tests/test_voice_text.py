@@ -6,10 +6,9 @@ from xml.etree import ElementTree
 
 import pytest
 from fake_twilio import ACCOUNT_SID, BROKEN, LANDLINE, SLOW, MessagesApi
-from support import CALLER, LINE_NUMBER, TOKEN, Call, Twilio
+from support import CALLER, LINE_NUMBER, TOKEN, Call, Twilio, after_word, after_words, respond_xml
 
 from app.transcript import transcript
-from app.voice import respond
 
 SEND_TIMEOUT = 1
 
@@ -39,8 +38,7 @@ def heard_bring(app, caller: str = CALLER) -> Call:
 
 def test_the_text_option_is_offered_where_sending_is_configured(sending_app, content):
     call = heard_bring(sending_app)
-    after = content.voice.after_piece
-    assert call.turn.said == (content.voice.disclaimer, after.again, after.text, after.back)
+    assert call.turn.said == (content.voice.disclaimer, *after_words(content, text=True))
 
 
 def test_pressing_two_texts_the_piece_with_its_disclaimer_from_the_called_number(sending_app, messages_api, content):
@@ -57,8 +55,7 @@ def test_pressing_two_texts_the_piece_with_its_disclaimer_from_the_called_number
     user, _, token = base64.b64decode(message["auth"].split()[1]).decode().partition(":")
     assert (user, token) == (ACCOUNT_SID, TOKEN)
     assert call.turn.said[0] == "I've sent that to the number ending 0 4 5 6."
-    after = content.voice.after_piece
-    assert call.turn.said[1:] == (after.again, after.back)  # not offered twice
+    assert call.turn.said[1:] == after_words(content)  # not offered twice
     assert call.turn.gather == "/voice/after/bring?sent=1"
     call.press("2")
     assert call.turn.said[0] == content.voice.wrong_key
@@ -95,7 +92,7 @@ def test_a_slow_api_times_out_and_the_call_goes_on_well_inside_fifteen_seconds(s
 def test_without_an_account_sid_nothing_is_offered_or_sent(make_app, messages_api, content):
     app = make_app(TWILIO_API_BASE_URL=messages_api.url)
     call = heard_bring(app)
-    assert content.voice.after_piece.text not in call.turn.said
+    assert after_word(content, "text") not in call.turn.said
     call.press("2")
     assert call.turn.said[0] == content.voice.wrong_key
     call.say("text me")
@@ -105,9 +102,9 @@ def test_without_an_account_sid_nothing_is_offered_or_sent(make_app, messages_ap
 
 def test_respond_without_texts_never_offers_or_sends(sending_app, messages_api, content):
     with sending_app.test_request_context("/"):
-        turn = transcript(respond("/voice/end/bring", {}, send_texts=False))
-        assert content.voice.after_piece.text not in turn.said
-        turn = transcript(respond("/voice/after/bring", {"Digits": "2", "From": CALLER}, send_texts=False))
+        turn = transcript(respond_xml("/voice/end/bring", {}, can_text=False))
+        assert after_word(content, "text") not in turn.said
+        turn = transcript(respond_xml("/voice/after/bring", {"Digits": "2", "From": CALLER}, can_text=False))
         assert turn.said[0] == content.voice.wrong_key
     assert messages_api.received == []
 
@@ -117,7 +114,7 @@ def test_the_webhook_never_logs_the_number_or_the_text(sending_app, messages_api
         call = heard_bring(sending_app)
         call.press("2")
     assert CALLER not in caplog.text and CALLER.lstrip("+") not in caplog.text
-    assert "outcome=text-sent" in caplog.text
+    assert "outcome=text_sent" in caplog.text
     assert ElementTree.fromstring(call.xml).find("Gather") is not None
 
 
@@ -128,7 +125,7 @@ def test_the_callers_digits_are_not_kept_in_the_step_cache(sending_app, messages
     call.start()
     call.press("3")
     call.wait()
-    prompts = sending_app.extensions["voice_line"].prompt
+    prompts = sending_app.extensions["phone_line"].spoken_in("en-GB").script.prompt
     before = prompts.cache_info()
     call.press("2")  # "I've sent that to the number ending 0 4 5 6": built afresh, never cached
     after = prompts.cache_info()

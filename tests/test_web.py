@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from lxml import html
 from support import LINE_NUMBER as NUMBER
-from support import SECRET, TOKEN, Twilio
+from support import SECRET, TOKEN, Served, Twilio, after_word
 
 from app import create_app
 from app.content import ContentError
@@ -44,7 +44,7 @@ def test_the_card_prints_the_number_the_keyword_and_a_qr_code_of_the_sms_link(cl
     assert len(svg) == 1
     assert svg[0].get("role") == "img" and "+44 7700 900123" in svg[0].get("aria-label")
     assert svg[0].get("viewbox") and not svg[0].get("width"), "sized by CSS, so the code prints sharp at any size"
-    assert app.extensions["web_site"].sms_link == f"sms:{NUMBER}?body={keyword}"
+    assert next(iter(app.extensions["web_sites"].values())).sms_link == f"sms:{NUMBER}?body={keyword}"
 
 
 def test_the_card_lists_the_sms_menu_then_menu_and_help(client, content):
@@ -81,7 +81,7 @@ def test_the_card_prints_the_emergency_line_disclaimer_and_how_to_stop(client, c
 
 
 def test_the_us_card_prints_the_us_emergency_number(make_app):
-    card = text_of(page(make_app(LINE_REGION="us").test_client(), "/card"))
+    card = text_of(page(make_app(LINE_LOCALES="en-US").test_client(), "/card"))
     assert "call 911 now" in card and "999" not in card
 
 
@@ -154,7 +154,7 @@ def test_the_text_panel_answers_exactly_as_the_sms_webhook_does(app, twilio):
 def test_an_opt_out_word_shows_that_the_line_stays_silent(client, content, app):
     shown = try_text(client, "STOP")
     assert shown["reply"] is None
-    assert shown["note"] == app.extensions["web_site"].words.text.silent
+    assert shown["note"] == next(iter(app.extensions["web_sites"].values())).words.text.silent
 
 
 def test_the_text_panel_works_as_a_plain_form_and_escapes_what_was_typed(client, content):
@@ -185,7 +185,7 @@ def web_app():
 def test_any_text_gets_a_reply_the_line_could_send_and_is_shown_escaped(web_app, message):
     client = web_app.test_client()
     shown = try_text(client, message)
-    replies = {text for parts in web_app.extensions["line_content"].replies.values() for text in parts}
+    replies = {text for parts in Served.of(web_app).replies.values() for text in parts}
     assert shown["reply"] in replies or (shown["reply"] is None and shown["note"])
     response = client.post("/try/text", data={"message": message})
     assert response.status_code == 200
@@ -292,7 +292,7 @@ def test_the_phone_panel_never_sends_a_text_though_the_real_line_would(make_app,
     app = make_app(TWILIO_ACCOUNT_SID="AC" + "0" * 32, TWILIO_API_BASE_URL=listener.url, SEND_TIMEOUT=1)
     panel = app.test_client()
     after = try_call(panel, "/voice/menu/main", Digits="3")
-    assert content.voice.after_piece.text not in after["said"], "the panel does not offer a text"
+    assert after_word(content, "text") not in after["said"], "the panel does not offer a text"
     pressed = try_call(panel, after["gather"], Digits="2")
     assert pressed["said"][0] == content.voice.wrong_key
     assert listener.connections == 0

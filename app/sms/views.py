@@ -1,0 +1,38 @@
+"""POST /sms: Twilio's Messaging webhook, for SMS and for WhatsApp (whose From is whatsapp:+E164)."""
+
+from flask import Blueprint, current_app, request, session
+
+from app.events import Event, emit, outcome_of
+from app.gsm import MAX_MESSAGE_CHARS
+from app.webhook import EMPTY_TWIML, on_error, twiml, validate_twilio_request
+
+bp = Blueprint("sms", __name__)
+
+
+def channel() -> str:
+    """Which messaging channel a request came by: Twilio writes WhatsApp senders as whatsapp:+E164."""
+    return "whatsapp" if str(request.form.get("From", "")).startswith("whatsapp:") else "sms"
+
+
+@bp.post("/sms")
+@validate_twilio_request
+def incoming():
+    """Answer an incoming text or WhatsApp message."""
+    name = channel()
+    started = not session  # no state cookie: the first text of a conversation
+    # The session object itself, not its proxy: answer() reads and writes it several times.
+    body = request.form.get("Body", "")[:MAX_MESSAGE_CHARS]
+    answer = current_app.extensions["conversations"][name].answer(body, session._get_current_object())
+    segments = answer.sent.segments if answer.sent else 0
+    emit(Event(name, answer.tag, answer.reply, outcome_of(answer.reply), segments, started))
+    return twiml(answer.sent.twiml if answer.sent else EMPTY_TWIML)
+
+
+def apology() -> str:
+    """The reply when something failed inside: a short sorry with the disclaimer, in the conversation's language."""
+    apologies = current_app.extensions["sms_apology"][channel()]
+    tag = session.get("locale") if isinstance(session.get("locale"), str) else None
+    return apologies.get(tag) or next(iter(apologies.values()))
+
+
+on_error(bp, apology)
