@@ -127,7 +127,7 @@ def content_report() -> None:
         ]
         mean = sum(row.segments for row in sms) / len(sms)
         currency = PRICE.get(tag.split("-")[1], ("", 0))[0]
-        review = "reviewed by a qualified medical translator" if locale.language.reviewed else "DRAFT: not yet reviewed"
+        review = "reviewed" if locale.language.reviewed else "DRAFT: not yet reviewed by a qualified medical translator"
         click.echo(
             f"{tag}: {len(sms)} SMS replies, mean {mean:.2f} segments, at most {max(r.segments for r in sms)}; "
             f"about {currency} {sum(r.cost for r in sms) / len(sms):.4f} a reply at example prices; {review}."

@@ -11,6 +11,7 @@ from app.content.loading import ContentError, is_dataclass, join
 # Texts whose placeholders are filled when they are used, not at start-up: checked here, filled later.
 FILLED_LATER = {
     "sms.menu_item": ("keyword", "title"),
+    "whatsapp.menu_item": ("keyword", "title"),
     "sms.more": ("next", "total"),
     "sms.also": ("keyword", "title"),
     "sms.languages": ("languages",),

@@ -61,8 +61,10 @@ class SmsWords:
 
 @dataclass(frozen=True)
 class WhatsAppWords:
-    """What differs on WhatsApp: no carrier opt-out, so STOP gets words of the line's own."""
+    """What differs on WhatsApp: longer, formatted wording, and no carrier opt-out (STOP gets the line's words)."""
 
+    disclaimer: str
+    menu_item: str
     opt_out: str
 
 

@@ -53,18 +53,23 @@ def message_twiml(text: str) -> str:
     return str(response)
 
 
-def menu_list(locale: Locale, others: tuple[Locale, ...]) -> str:
-    """The keyword list, then how to switch to each other served language, in that language's words."""
-    items = [
-        locale.sms.menu_item.format(keyword=locale.topics[t].keyword, title=locale.topics[t].title)
-        for t in locale.sms_menu
+def menu_list(locale: Locale, others: tuple[Locale, ...], whatsapp: bool) -> str:
+    """The keyword list, then how to switch to each other served language, in that language's words.
+
+    On SMS each offer is folded as its own language folds (the menu's language may fold nothing).
+    """
+    item = locale.whatsapp.menu_item if whatsapp else locale.sms.menu_item
+    items = [item.format(keyword=locale.topics[t].keyword, title=locale.topics[t].title) for t in locale.sms_menu]
+    offers = [
+        other.language.offer.sms if whatsapp else gsm.fold(other.language.offer.sms, dict(other.language.sms_fold))
+        for other in others
     ]
-    return "\n".join(items + [other.language.offer.sms for other in others])
+    return "\n".join(items + offers)
 
 
 def bodies(locale: Locale, others: tuple[Locale, ...], whatsapp: bool) -> dict[str, tuple[tuple[str, ...], str, str]]:
     """Every reply's parts before composing, with the file and entry that wrote them."""
-    menu = menu_list(locale, others)
+    menu = menu_list(locale, others, whatsapp)
     words, line_file = locale.sms, locale.file("line")
     found = {}
     for topic_id, topic in locale.topics.items():
@@ -72,7 +77,7 @@ def bodies(locale: Locale, others: tuple[Locale, ...], whatsapp: bool) -> dict[s
         if parts:
             found[topic_id] = (tuple(part.replace("{menu}", menu) for part in parts), locale.sources[topic_id],
                                f"topics.{topic_id}.{'whatsapp' if whatsapp and topic.whatsapp else 'sms'}")
-    names = ", ".join(other.language.name for other in (locale, *others))
+    names = ", ".join(f"{other.language.name} ({other.language.switch[0]})" for other in (locale, *others))
     for name in WITH_MENU:
         found[name] = ((f"{getattr(words, name)}\n{menu}",), line_file, f"sms.{name}")
     for name in ALONE:
@@ -101,7 +106,7 @@ def sms_replies(locale: Locale, others: tuple[Locale, ...]) -> Replies:
 
 def whatsapp_replies(locale: Locale, others: tuple[Locale, ...]) -> Replies:
     """A locale's WhatsApp replies: each piece whole in one message, accents kept, the disclaimer at the end."""
-    disclaimer = locale.sms.disclaimer
+    disclaimer = locale.whatsapp.disclaimer
     parts = {
         name: (whole_message(texts[0], disclaimer, file, entry),)
         for name, (texts, file, entry) in bodies(locale, others, whatsapp=True).items()
