@@ -9,18 +9,13 @@ Anything else is answered with the main menu. Nothing about the caller is kept a
 """
 
 import functools
-import logging
 import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-import requests
 from flask import Blueprint, Flask, current_app, g, request
-from twilio.base.exceptions import TwilioRestException
-from twilio.http.http_client import TwilioHttpClient
-from twilio.rest import Client
 from twilio.twiml.voice_response import VoiceResponse
 
 from app.config import E164
@@ -28,6 +23,7 @@ from app.content import Content
 from app.errors import StartupError
 from app.matching import Kind, Matcher, contains, tokens
 from app.readability import PAUSE_SECONDS
+from app.texting import Sender
 from app.webhook import log_event, on_error, twiml, validate_twilio_request
 
 bp = Blueprint("voice", __name__)
@@ -60,29 +56,6 @@ class Step:
         state = {"silence": self.silence, "wrong": self.wrong, "sent": int(self.sent)}
         query = urlencode({name: value for name, value in state.items() if value})
         return f"{ROOT}/{self.kind}/{self.name}" + (f"?{query}" if query else "")
-
-
-class Sender:
-    """Sends one text through Twilio's Messages API, with a short timeout; never raises."""
-
-    def __init__(self, account_sid: str, auth_token: str, timeout: float, base_url: str = ""):
-        quiet = logging.getLogger("line.twilio-rest")
-        quiet.setLevel(logging.WARNING)  # the client logs requests at INFO, numbers and all
-        self.client = Client(account_sid, auth_token, http_client=TwilioHttpClient(timeout=timeout, logger=quiet))
-        if base_url:  # tests point the client at a local stand-in for api.twilio.com
-            self.client.api.base_url = base_url
-
-    def send(self, to: str, from_: str, body: str) -> str:
-        """Send `body`; return "sent" or why it failed (an error code or type, nothing personal)."""
-        try:
-            self.client.messages.create(to=to, from_=from_, body=body)
-        except TwilioRestException as error:
-            return f"failed:{error.code or error.status}"
-        except requests.Timeout:
-            return "failed:timeout"
-        except Exception as error:  # a text that fails must never end the call
-            return f"failed:{type(error).__name__}"
-        return "sent"
 
 
 class VoiceLine:
@@ -300,7 +273,8 @@ class VoiceLine:
         line = str(form.get("To") or "") or self.line_number
         outcome = "failed:no-number"
         if self.sender is not None and E164.match(caller) and E164.match(line):
-            outcome = self.sender.send(to=caller, from_=line, body=self.texts[step.name])
+            call_sid = str(form.get("CallSid") or "")
+            outcome = self.sender.send(call_sid, step.name, to=caller, from_=line, body=self.texts[step.name])
         sent = outcome == "sent"
         words = self.words.sent.format(last_digits=" ".join(caller[-4:])) if sent else self.words.not_sent
         after = Step("after", step.name, sent=True)
@@ -452,6 +426,7 @@ def init_app(app: Flask) -> None:
             app.config["TWILIO_AUTH_TOKEN"],
             app.config["SEND_TIMEOUT"],
             app.config["TWILIO_API_BASE_URL"],
+            app.extensions,
         )
     matcher = sms_line.matcher if sms_line else Matcher(content)
     app.extensions["voice_line"] = VoiceLine(content, app.config, matcher, sender)
