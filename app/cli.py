@@ -6,6 +6,7 @@ from flask.cli import with_appcontext
 from twilio.request_validator import RequestValidator
 
 from app import gsm
+from app.twilio_setup import twilio
 from app.voice import KEYPAD
 
 TRY_FROM = "+447700900001"  # a number reserved for drama and testing (Ofcom), never a real patient
@@ -93,3 +94,4 @@ def init_app(app: Flask) -> None:
     """Register the try-it commands."""
     app.cli.add_command(text_command)
     app.cli.add_command(call_command)
+    app.cli.add_command(twilio)
