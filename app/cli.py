@@ -6,6 +6,7 @@ from flask.cli import with_appcontext
 from twilio.request_validator import RequestValidator
 
 from app import gsm
+from app.twilio_setup import twilio
 from app.voice.views import KEYPAD
 from app.walker import follow, next_request
 
@@ -86,3 +87,4 @@ def init_app(app: Flask) -> None:
     """Register the try-it commands."""
     app.cli.add_command(text_command)
     app.cli.add_command(call_command)
+    app.cli.add_command(twilio)

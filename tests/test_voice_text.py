@@ -5,7 +5,7 @@ import time
 from xml.etree import ElementTree
 
 import pytest
-from fake_twilio import ACCOUNT_SID, BROKEN, LANDLINE, SLOW, MessagesApi
+from fake_twilio import ACCOUNT_SID, BROKEN, LANDLINE, SLOW, MemoryLedger, TwilioApi
 from support import CALLER, LINE_NUMBER, TOKEN, Call, Twilio, after_word, after_words, respond_xml
 
 from app.transcript import transcript
@@ -16,7 +16,7 @@ SEND_TIMEOUT = 1
 @pytest.fixture
 def messages_api():
     """The stand-in for api.twilio.com, for one test."""
-    api = MessagesApi(delay=SEND_TIMEOUT + 1.5)
+    api = TwilioApi(delay=SEND_TIMEOUT + 1.5)
     yield api
     api.close()
 
@@ -24,12 +24,17 @@ def messages_api():
 @pytest.fixture
 def sending_app(make_app, messages_api):
     """The line with texting configured, its REST client pointed at the stand-in."""
-    return make_app(TWILIO_ACCOUNT_SID=ACCOUNT_SID, TWILIO_API_BASE_URL=messages_api.url, SEND_TIMEOUT=SEND_TIMEOUT)
+    app = make_app(TWILIO_ACCOUNT_SID=ACCOUNT_SID, TWILIO_API_BASE_URL=messages_api.url, SEND_TIMEOUT=SEND_TIMEOUT)
+    app.extensions.setdefault("text_ledger", MemoryLedger())  # the usage database's ledger, where merged
+    app.extensions["fake_twilio"] = messages_api  # where heard_bring starts the call Twilio knows about
+    return app
 
 
 def heard_bring(app, caller: str = CALLER) -> Call:
     """A call that has heard "what to bring" to its end and is offered the choices."""
     call = Call(Twilio(app.test_client()), caller=caller)
+    if "fake_twilio" in app.extensions:  # texting checks with Twilio's Calls API that the call is live
+        call.params["CallSid"] = app.extensions["fake_twilio"].start_call(caller, LINE_NUMBER)
     call.start()
     call.press("3")
     call.wait()
@@ -122,6 +127,7 @@ def test_the_callers_digits_are_not_kept_in_the_step_cache(sending_app, messages
     from support import Call, Twilio
 
     call = Call(Twilio(sending_app.test_client()))
+    call.params["CallSid"] = messages_api.start_call(CALLER, LINE_NUMBER)
     call.start()
     call.press("3")
     call.wait()

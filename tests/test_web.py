@@ -297,7 +297,8 @@ def test_the_phone_panel_never_sends_a_text_though_the_real_line_would(make_app,
     assert pressed["said"][0] == content.voice.wrong_key
     assert listener.connections == 0
     # The control: the real webhook, signed as Twilio signs it, does try to send at the same step.
-    Twilio(app.test_client()).post("/voice/after/bring", {"Digits": "2", "From": "+447700900456", "To": NUMBER})
+    real = {"Digits": "2", "CallSid": "CA" + "0" * 32, "From": "+447700900456", "To": NUMBER}
+    Twilio(app.test_client()).post("/voice/after/bring", real)
     assert listener.connections >= 1
     listener.socket.close()
 

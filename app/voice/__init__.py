@@ -39,6 +39,7 @@ def init_app(app: Flask) -> None:
             app.config["TWILIO_AUTH_TOKEN"],
             app.config["SEND_TIMEOUT"],
             app.config["TWILIO_API_BASE_URL"],
+            app.extensions,
         )
     texts = {tag: replies.texts for tag, replies in app.extensions["replies"]["sms"].items()}
     app.extensions["phone_line"] = PhoneLine(app.extensions["line"], app.extensions["matchers"], texts, app.config,

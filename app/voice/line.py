@@ -103,7 +103,8 @@ class PhoneLine:
         body = self.texts[self.tags[move.step.locale]][move.step.name]
         outcome = "failed:no-number"
         if self.sender is not None and E164.match(caller) and E164.match(line):
-            outcome = self.sender.send(to=caller, from_=line, body=body)
+            call_sid = str(form.get("CallSid") or "")
+            outcome = self.sender.send(call_sid, move.step.name, to=caller, from_=line, body=body)
         words = script.words
         said = words.sent.format(last_digits=" ".join(caller[-4:])) if outcome == "sent" else words.not_sent
         return script.after_text(move.step, said), "text_sent" if outcome == "sent" else "text_failed"
