@@ -65,7 +65,9 @@ def check(settings: dict) -> None:
         raise StartupError(f"setting LINE_ENV: {settings['LINE_ENV']!r} must be development or production")
     tags = locales(settings)
     if len(set(tags)) != len(tags) or not tags:
-        raise StartupError(f"setting LINE_LOCALES: {settings['LINE_LOCALES']!r} must list each locale once, e.g. en-GB,cy-GB")
+        raise StartupError(
+            f"setting LINE_LOCALES: {settings['LINE_LOCALES']!r} must list each locale once, e.g. en-GB,cy-GB"
+        )
     base = settings["PUBLIC_BASE_URL"]
     if base and not re.match(r"^https?://[^/\s]+$", base):
         raise StartupError(f"setting PUBLIC_BASE_URL: {base!r} must look like https://line.example.org (no path)")

@@ -57,8 +57,19 @@ def measured(locale: Locale, piece: str, channel: str, text: str, most: int, pri
     if count.units > most or (most == SMS_MAX_UNITS and count.segments > SMS_MAX_SEGMENTS):
         problems.append(f"over {most} characters")
     cost = round(count.segments * price, 4)
-    return Row(locale.tag, piece, channel, len(text), count.encoding, count.segments, cost, 0.0, measure, level,
-               tuple(problems))
+    return Row(
+        locale.tag,
+        piece,
+        channel,
+        len(text),
+        count.encoding,
+        count.segments,
+        cost,
+        0.0,
+        measure,
+        level,
+        tuple(problems),
+    )
 
 
 def whatsapp_rows(locale: Locale, replies: Replies) -> list[Row]:
@@ -68,8 +79,21 @@ def whatsapp_rows(locale: Locale, replies: Replies) -> list[Row]:
         text = parts[0].text
         measure, level, problem = readability.level(text.removesuffix(locale.sms.disclaimer), locale.language_code)
         over = [f"over {gsm.MAX_MESSAGE_CHARS} characters"] if len(text) > gsm.MAX_MESSAGE_CHARS else []
-        rows.append(Row(locale.tag, name, "whatsapp", len(text), "-", 0, 0.0, 0.0, measure, level,
-                        tuple(([problem] if problem else []) + over)))
+        rows.append(
+            Row(
+                locale.tag,
+                name,
+                "whatsapp",
+                len(text),
+                "-",
+                0,
+                0.0,
+                0.0,
+                measure,
+                level,
+                tuple(([problem] if problem else []) + over),
+            )
+        )
     return rows
 
 
@@ -81,9 +105,12 @@ def voice_rows(locale: Locale, script) -> list[Row]:
             rows.append(spoken(locale, name, topic.voice, readability.MAX_SPOKEN_SECONDS, (locale.voice.disclaimer,)))
     for name in locale.voice.menus:
         welcome = locale.topics["menu"].voice if name == "main" else ()
-        offers = tuple(o.language.offer.voice.format(key=o.language.key) for o in script.others) if name == "main" else ()
-        rows.append(spoken(locale, f"menu {name}", welcome + script.menu_lines(name) + offers,
-                           readability.MAX_MENU_SECONDS))
+        offers = (
+            tuple(o.language.offer.voice.format(key=o.language.key) for o in script.others) if name == "main" else ()
+        )
+        rows.append(
+            spoken(locale, f"menu {name}", welcome + script.menu_lines(name) + offers, readability.MAX_MENU_SECONDS)
+        )
     return rows
 
 
@@ -122,7 +149,8 @@ def content_report() -> None:
     click.echo("")
     for tag, locale in current_app.extensions["line"].locales.items():
         sms = [
-            row for row in rows
+            row
+            for row in rows
             if row.locale == tag and row.channel == "sms" and "(text me)" not in row.piece and row.piece != "disclaimer"
         ]
         mean = sum(row.segments for row in sms) / len(sms)
@@ -143,8 +171,9 @@ def content_report() -> None:
     )
     broken = [row for row in rows if row.problems]
     if broken:
-        click.echo(f"{len(broken)} over budget: " + ", ".join(f"{r.locale} {r.piece} ({r.channel})" for r in broken),
-                   err=True)
+        click.echo(
+            f"{len(broken)} over budget: " + ", ".join(f"{r.locale} {r.piece} ({r.channel})" for r in broken), err=True
+        )
         sys.exit(1)
     click.echo("All within budget.")
 

@@ -101,7 +101,9 @@ def site() -> Site:
 
 def languages() -> list[tuple[str, str, str]]:
     """The served locales for the language switch: (tag, language code, name in its own language)."""
-    return [(tag, s.locale.language_code, s.locale.language.name) for tag, s in current_app.extensions["web_sites"].items()]
+    return [
+        (tag, s.locale.language_code, s.locale.language.name) for tag, s in current_app.extensions["web_sites"].items()
+    ]
 
 
 def wants_json() -> bool:
@@ -112,9 +114,19 @@ def wants_json() -> bool:
 def home_page(text: dict | None = None, call: dict | None = None) -> str:
     """The home page, showing the last text or call step tried on it (the only state a plain form keeps)."""
     here = site()
-    start = "/voice" if here.locale.tag == next(iter(current_app.extensions["web_sites"])) else f"/voice?locale={here.locale.tag}"
+    start = (
+        "/voice"
+        if here.locale.tag == next(iter(current_app.extensions["web_sites"]))
+        else f"/voice?locale={here.locale.tag}"
+    )
     return render_template(
-        "home.html", site=here, languages=languages(), keys=KEYPAD, text=text, call=call, start_step=start,
+        "home.html",
+        site=here,
+        languages=languages(),
+        keys=KEYPAD,
+        text=text,
+        call=call,
+        start_step=start,
         max_speech=MAX_SPEECH,
     )
 
@@ -161,7 +173,12 @@ def try_call():
         form |= {"SpeechResult": request.form["SpeechResult"][:MAX_SPEECH], "Confidence": "0.95"}
     call = ENDED if request.form.get("hangup") else follow(panel_step, step, form)
     emit(Event("try-call", site().locale.tag, step.split("?")[0], "goodbye" if call.ended else "served"))
-    shown = {"said": list(call.said), "gather": local(call.gather), "redirect": local(call.redirect), "ended": call.ended}
+    shown = {
+        "said": list(call.said),
+        "gather": local(call.gather),
+        "redirect": local(call.redirect),
+        "ended": call.ended,
+    }
     if wants_json():
         return jsonify(shown)
     return home_page(call=shown)
@@ -170,7 +187,7 @@ def try_call():
 def panel_step(path: str, form) -> str:
     """One step of the phone line for the panel: texts switched off, and only phone-line URLs followed."""
     if local(path) is None:
-        return '<Response><Hangup/></Response>'
+        return "<Response><Hangup/></Response>"
     xml, _ = respond(path, form, can_text=False)
     return xml
 
@@ -193,7 +210,11 @@ def card():
     sites = current_app.extensions["web_sites"]
     chosen = [sites[request.args["lang"]]] if request.args.get("lang") in sites else list(sites.values())
     return render_template(
-        "card.html", site=chosen[0], sites=chosen, languages=languages(), paper=paper,
+        "card.html",
+        site=chosen[0],
+        sites=chosen,
+        languages=languages(),
+        paper=paper,
         other="letter" if paper == "a4" else "a4",
     )
 
@@ -217,6 +238,8 @@ def secure(response: Response) -> Response:
 def init_app(app: Flask) -> None:
     """Prepare the pages once and register them, with security headers on every response."""
     line: Line = app.extensions["line"]
-    app.extensions["web_sites"] = {tag: build_site(locale, app.config["LINE_NUMBER"]) for tag, locale in line.locales.items()}
+    app.extensions["web_sites"] = {
+        tag: build_site(locale, app.config["LINE_NUMBER"]) for tag, locale in line.locales.items()
+    }
     app.after_request(secure)
     app.register_blueprint(bp)

@@ -64,6 +64,11 @@ class Served:
         """A phone menu as said."""
         return self.script.menu_lines(name)
 
+    @property
+    def whatsapp_words(self):
+        """The locale's WhatsApp wording (its disclaimer, menu item, opt-out reply)."""
+        return self.locale.whatsapp
+
     def __getattr__(self, name: str):
         return getattr(self.locale, name)
 

@@ -6,14 +6,15 @@ Each case is the shipped content/ copied to a temporary folder with one small ed
 import click
 import pytest
 from content_copy import content_copy, line_of, replace_once
+from support import Served
 
-from app import content
-from app.content import SMS_MAX_UNITS, ContentError
+from app.content import ContentError, load_line
+from app.sms.render import SMS_MAX_UNITS
 
 EXTRA_PART = "Also bring a pen and paper to write things down. " * 6  # one reply each; together too long to text
 
 KEYWORD_LINE = line_of("guide.yaml", "    keyword: FACTS\n")
-FAQ1_LAST = "something too.\n    voice:"  # the end of faq1's SMS text
+FAQ1_LAST = "that tells you something.\n    whatsapp:"  # the end of faq1's SMS text
 
 
 def delete(file):
@@ -38,8 +39,8 @@ BROKEN = [
     (
         "missing-field",
         "guide.yaml",
-        ("    keyword: WHEN\n", ""),
-        ["topics.when: missing field 'keyword'"],
+        ("    title: key facts\n", ""),
+        ["topics.facts: missing field 'title'"],
     ),
     (
         "unknown-field",
@@ -63,7 +64,7 @@ BROKEN = [
         "unquoted-number",
         "regions.yaml",
         ('emergency_number: "911"', "emergency_number: 911"),
-        ["us.emergency_number: must be text, not a number"],
+        ["US.emergency_number: must be text, not a number"],
     ),
     (
         "text-where-mapping-expected",
@@ -98,13 +99,13 @@ BROKEN = [
     (
         "curly-quote",
         "guide.yaml",
-        ('1. "I\'d like', '1. "I\u2019d like'),
-        ["topics.ask.sms: '\u2019' (U+2019) is not GSM-7: write \"'\" instead"],
+        ("      Usually not. Most doctors welcome it as", "      Usually not. Most doctors\u2019 welcome it as"),
+        ["topics.faq1.sms: '\u2019' (U+2019) is not GSM-7: write \"'\" instead"],
     ),
     (
         "en-dash",
         "guide.yaml",
-        ("Key facts about second opinions:", "Key facts \u2013 second opinions:"),
+        ("      Key facts:\n", "      Key facts \u2013 second opinions:\n"),
         ["topics.facts.sms: '\u2013' (U+2013) is not GSM-7: write '-' instead"],
     ),
     (
@@ -116,26 +117,20 @@ BROKEN = [
     (
         "non-gsm-in-the-second-part-of-a-piece",
         "guide.yaml",
-        ("Also bring:", "Also bring\u2026"),
+        ("        Also:\n        - A list of all", "        Also\u2026\n        - A list of all"),
         ["topics.bring.sms[2]: '\u2026' (U+2026) is not GSM-7: write '...' instead"],
     ),
     (
         "non-gsm-in-the-disclaimer",
         "line.yaml",
-        ('disclaimer: "This is general info only.', 'disclaimer: "This is general info only \u2014'),
+        ('disclaimer: "General info only.', 'disclaimer: "General info only \u2014'),
         ["sms.disclaimer: '\u2014' (U+2014) is not GSM-7: write '-' instead"],
     ),
     (
         "non-gsm-in-the-emergency-text",
         "regions.yaml",
         ("call 999 now.", "call 999 now\u2026"),
-        ["content/en/regions.yaml: uk.emergency.sms: '\u2026' (U+2026) is not GSM-7"],
-    ),
-    (
-        "non-gsm-in-another-regions-emergency-text",  # the app runs as uk here: CI must still catch it
-        "regions.yaml",
-        ("call or text 988.", "call or text 988 \u2013 free."),
-        ["content/en/regions.yaml: us.emergency.sms: '\u2013' (U+2013) is not GSM-7: write '-' instead"],
+        ["content/en/regions.yaml: GB.emergency.sms: '\u2026' (U+2026) is not GSM-7"],
     ),
     (
         "sms-menu-names-a-missing-topic",
@@ -171,19 +166,19 @@ BROKEN = [
         "unknown-placeholder-in-sms",
         "line.yaml",
         ("{line_name}, run by {operator}", "{line_name}, run by {operater}"),
-        ["content/en/line.yaml: topics.help.sms: unknown placeholder {operater} (known: ", "operator"],
+        ["content/en/line.yaml: topics.help.sms[1]: unknown placeholder {operater} (known: ", "operator"],
     ),
     (
         "unknown-placeholder-in-voice",
         "line.yaml",
-        ("hang up and call {emergency_spoken}.\n", "hang up and call {emergency}.\n"),
-        ["topics.help.voice: unknown placeholder {emergency} (known: ", "emergency_spoken"],
+        ('emergency, hang up and call {emergency_spoken}."', 'emergency, hang up and call {emergency}."'),
+        ["voice.not_heard: unknown placeholder {emergency} (known: ", "emergency_spoken"],
     ),
     (
         "brace-without-its-pair",
         "line.yaml",
-        ("Text MENU for topics.", "Text {MENU for topics."),
-        ["topics.help.sms: a { or } without its pair"],
+        ("general facts about second opinions. Text MENU", "general facts about second opinions. Text {MENU"),
+        ["topics.help.sms[1]: a { or } without its pair"],
     ),
     (
         "a-key-said-aloud-that-no-phone-has",
@@ -195,10 +190,10 @@ BROKEN = [
         "a-piece-too-long-to-text-as-one-message",
         "guide.yaml",
         (
-            "      - |\n        Tip: ask",
-            "".join(f"      - |\n        {EXTRA_PART}\n" for _ in range(4)) + "      - |\n        Tip: ask",
+            "      - |\n        Also:\n",
+            "".join(f"      - |\n        {EXTRA_PART}\n" for _ in range(4)) + "      - |\n        Also:\n",
         ),
-        ["topics.bring.sms: texted as one message the piece is", "over Twilio's 1600"],
+        ["topics.bring.sms: as one message the piece is", "over Twilio's 1600"],
     ),
     (
         "unknown-placeholder-in-reply-more",
@@ -209,14 +204,95 @@ BROKEN = [
     (
         "unknown-placeholder-in-the-lines-own-words",
         "line.yaml",
-        ('error: "Sorry, something went wrong at our end. Please', 'error: "Sorry {caller}. Please'),
-        ["sms.error: unknown placeholder {caller} (known: emergency_number, emergency_spoken, line_name, operator)"],
+        ('error: "Sorry, something went wrong. Try', 'error: "Sorry {caller}. Try'),
+        [
+            "sms.error: unknown placeholder {caller} (known: emergency_number, emergency_spoken, line_name, menu, "
+            "operator)"
+        ],
     ),
     (
         "unknown-placeholder-in-the-menu-option",
         "line.yaml",
         ("To hear {label}, press {key}.", "To hear {labl}, press {key}."),
         ["voice.option: unknown placeholder {labl} (known: key, label)"],
+    ),
+    (
+        "a-stopword-used-as-a-topic-word",
+        "line.yaml",
+        (
+            "    words: [menu, options, topics, hello, hi, hey]",
+            "    words: [menu, options, the, topics, hello, hi, hey]",
+        ),
+        ["topics.menu.words: 'the' is one of the stopwords in content/en/matching.yaml"],
+    ),
+    (
+        "a-keyword-of-two-words",
+        "guide.yaml",
+        ("keyword: FACTS\n", "keyword: KEY FACTS\n"),
+        ["topics.facts.keyword: 'KEY FACTS' must be one word of capital letters and digits"],
+    ),
+    (
+        "a-keyword-in-lower-case",
+        "guide.yaml",
+        ("keyword: FACTS\n", "keyword: facts\n"),
+        ["topics.facts.keyword: 'facts' must be one word of capital letters and digits"],
+    ),
+    (
+        "a-topic-id-used-in-both-files",
+        "line.yaml",
+        ("  thanks:\n", "  faq:\n"),
+        ["content/en/line.yaml: topics.faq: topic id is already used in content/en/guide.yaml"],
+    ),
+    (
+        "a-topic-called-emergency",
+        "line.yaml",
+        ("  thanks:\n", "  emergency:\n"),
+        ["topics.emergency: topic id is already used in regions.yaml (the emergency redirect)"],
+    ),
+    (
+        "menu-keys-out-of-order",
+        "line.yaml",
+        ('      - {key: "3", label: "what to bring"', '      - {key: "5", label: "what to bring"'),
+        ["voice.menus.main: keys ['1', '2', '5', '4', '0'] must be 1, 2, 3... in order with no gaps"],
+    ),
+    (
+        "menu-key-zero-not-last",
+        "line.yaml",
+        (
+            '      - {key: "1", label: "if asking',
+            '      - {key: "0", label: "how this line works", topic: help}\n      - {key: "1", label: "if asking',
+        ),
+        ["voice.menus.faq: key 0 must come last"],
+    ),
+    (
+        "menu-option-with-a-topic-and-a-menu",
+        "line.yaml",
+        ("topic: faq2}", "topic: faq2, menu: faq}"),
+        ["voice.menus.faq[2]: give exactly one of topic or menu"],
+    ),
+    (
+        "menu-option-to-a-topic-with-no-voice",
+        "line.yaml",
+        ("topic: faq2}", "topic: faq}"),
+        ["voice.menus.faq[2]: topic 'faq' has no voice text"],
+    ),
+    (
+        "a-key-after-a-piece-with-an-unknown-action",
+        "line.yaml",
+        ('action: again, say: "To hear that', 'action: replay, say: "To hear that'),
+        ["voice.after_piece[1]: action 'replay' must be one of again, text, menu"],
+    ),
+    (
+        "two-keys-after-a-piece-share-a-key",
+        "line.yaml",
+        ('{key: "2", action: text,', '{key: "1", action: text,'),
+        ["voice.after_piece[1]: key '1' must be one key, 1 to 9 or *, used once"],
+    ),
+    (
+        "region-variants-that-miss-a-region",
+        "guide.yaml",
+        ("      US: |\n        Here is how to ask", "      FR: |\n        Here is how to ask"),
+        ["topics.ask.voice: region variants ['FR', 'GB'] must name exactly this language's regions ['GB', 'US']"],
     ),
     (
         "missing-file",
@@ -261,7 +337,7 @@ def faq1_of_length(tmp_path, app, length: int, first: str = "x") -> str:
     root = content_copy(tmp_path)
     shipped = len(Served.of(app).replies["faq1"][0])
     padding = first + "x" * (length - shipped - 1 - len(first))  # - 1 for the space before it
-    replace_once(root / "en" / "guide.yaml", FAQ1_LAST, f"something too. {padding}\n    voice:")
+    replace_once(root / "en" / "guide.yaml", FAQ1_LAST, f"that tells you something. {padding}\n    whatsapp:")
     return str(root)
 
 
@@ -287,15 +363,22 @@ def test_two_septet_characters_count_twice_against_the_budget(make_app, app, tmp
         make_app(CONTENT_DIR=faq1_of_length(tmp_path, app, SMS_MAX_UNITS, first="["))
 
 
+def load(root, *tags):
+    """Load the line for these locales straight through the loader."""
+    return load_line(root, tags, {"operator": "", "number": ""})
+
+
 def test_an_unknown_region_is_named_with_the_regions_there_are(tmp_path):
     with pytest.raises(ContentError) as refused:
-        content.load(content_copy(tmp_path), "en", "fr", {})
-    assert str(refused.value) == "content/en/regions.yaml: fr: no such region (have: uk, us)"
+        load(content_copy(tmp_path), "en-FR")
+    assert str(refused.value) == "content/en/regions.yaml: no region 'FR' for en-FR (have: GB, US)"
 
 
-def test_a_missing_language_names_the_folder_it_looked_in(tmp_path):
+def test_a_pack_missing_a_file_names_it(tmp_path):
+    root = content_copy(tmp_path)
+    (root / "cy" / "guide.yaml").unlink()
     with pytest.raises(ContentError) as refused:
-        content.load(content_copy(tmp_path), "cy", "uk", {})
+        load(root, "cy-GB")
     assert str(refused.value) == "content/cy/guide.yaml: file is missing"
 
 
@@ -303,21 +386,51 @@ def test_an_empty_file_is_refused(tmp_path):
     root = content_copy(tmp_path)
     (root / "en" / "regions.yaml").write_text("# nothing yet\n", encoding="utf-8")
     with pytest.raises(ContentError) as refused:
-        content.load(root, "en", "uk", {})
+        load(root, "en-GB")
     assert str(refused.value) == "content/en/regions.yaml: must be a mapping, not nothing"
+
+
+def test_a_file_that_is_not_utf8_is_refused(tmp_path):
+    root = content_copy(tmp_path)
+    (root / "en" / "web.yaml").write_bytes("purpose: caf\xe9\n".encode("latin-1"))
+    with pytest.raises(ContentError) as refused:
+        load(root, "en-GB")
+    assert str(refused.value).startswith("content/en/web.yaml: is not UTF-8 text (invalid continuation byte")
+
+
+def test_the_emergency_text_of_each_served_region_is_checked(make_app, tmp_path):
+    root = content_copy(tmp_path)
+    replace_once(root / "en" / "regions.yaml", "call or text 988.", "call or text 988 \u2013 free.")
+    make_app(CONTENT_DIR=str(root))  # a UK line does not say the US text
+    with pytest.raises(ContentError) as refused:
+        make_app(CONTENT_DIR=str(root), LINE_LOCALES="en-US")
+    assert str(refused.value).startswith("content/en/regions.yaml: US.emergency.sms: '\u2013' (U+2013) is not GSM-7")
 
 
 @pytest.mark.parametrize(
     ("old", "new", "expected"),
     [
-        ('sent: "I\'ve sent that to the number ending {last_digits}."', 'sent: "Sent to {last_digit}."',
-         "voice.sent: unknown placeholder {last_digit} (known: last_digits)"),
-        ('goodbye: "Thank you for calling.', 'goodbye: "Thank you, {name}, for calling.',
-         "voice.goodbye: unknown placeholder {name} (known: emergency_number, emergency_spoken, line_name, operator)"),
-        ("- {key: \"4\", label: \"answers to common questions\"", "- {key: \"4\", label: \"answers to {questions}\"",
-         "voice.menus.main[4].label: unknown placeholder {questions}"),
-        ("Here are three common questions.", "Here are {count} common questions.",
-         "voice.menu_intro.faq: unknown placeholder {count}"),
+        (
+            'sent: "I\'ve sent that to the number ending {last_digits}."',
+            'sent: "Sent to {last_digit}."',
+            "voice.sent: unknown placeholder {last_digit} (known: last_digits)",
+        ),
+        (
+            'goodbye: "Thank you for calling.',
+            'goodbye: "Thank you, {name}, for calling.',
+            "voice.goodbye: unknown placeholder {name} (known: emergency_number, emergency_spoken, line_name, menu, "
+            "operator)",
+        ),
+        (
+            '- {key: "4", label: "common questions"',
+            '- {key: "4", label: "common {questions}"',
+            "voice.menus.main[4].label: unknown placeholder {questions}",
+        ),
+        (
+            "Here are three common questions.",
+            "Here are {count} common questions.",
+            "voice.menu_intro.faq: unknown placeholder {count}",
+        ),
     ],
 )
 def test_spoken_words_are_all_checked_at_start_up(make_app, tmp_path, old, new, expected):

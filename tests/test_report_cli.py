@@ -55,7 +55,9 @@ def test_the_report_has_a_row_per_piece_channel_and_locale(shipped, content):
     expected = [(tag, "disclaimer", "sms"), (tag, "disclaimer", "voice")]
     expected += [(tag, f"menu {name}", "voice") for name in content.voice.menus]
     for name, parts in content.replies.items():
-        expected += [(tag, f"{name} {n}/{len(parts)}" if len(parts) > 1 else name, "sms") for n in range(1, len(parts) + 1)]
+        expected += [
+            (tag, f"{name} {n}/{len(parts)}" if len(parts) > 1 else name, "sms") for n in range(1, len(parts) + 1)
+        ]
     expected += [(tag, f"{name} (text me)", "sms") for name in content.texts]
     expected += [(tag, name, "whatsapp") for name in content.whatsapp]
     expected += [(tag, topic_id, "voice") for topic_id, topic in content.topics.items() if topic.voice]
@@ -81,10 +83,14 @@ def test_a_text_me_message_over_twilios_limit_stops_the_line(tmp_path):
     # Three more parts of about 300 characters: each reply is within 3 segments, the whole piece is over 1,600.
     part = "      - " + "Bring your letters and your scan reports. " * 7 + "\n"
     guide = (root / "en" / "guide.yaml").read_text()
-    (root / "en" / "guide.yaml").write_text(guide.replace("      Also bring:\n", part * 3 + "      - |\n        Also bring:\n", 1))
+    (root / "en" / "guide.yaml").write_text(
+        guide.replace("      Also bring:\n", part * 3 + "      - |\n        Also bring:\n", 1)
+    )
     result = flask_content(str(root))
     assert result.returncode == 1
-    assert "Error: content/en/guide.yaml: topics.bring.sms: as one message the piece is 1687 characters" in result.stderr
+    assert (
+        "Error: content/en/guide.yaml: topics.bring.sms: as one message the piece is 1687 characters" in result.stderr
+    )
 
 
 def test_broken_content_prints_one_error_line_and_no_traceback(tmp_path):

@@ -333,7 +333,7 @@ def test_voice_settings_follow_region_and_configuration(make_app):
 @pytest.mark.parametrize(
     "setting, value",
     [("VOICE_RATE", "fast-ish"), ("VOICE_RATE", "300%"), ("GATHER_TIMEOUT", 0),
-     ("SEND_TIMEOUT", 20), ("SEND_TIMEOUT", 6)],
+     ("SEND_TIMEOUT", 20), ("SEND_TIMEOUT", 6), ("SPEECH_MIN_CONFIDENCE", 1.5), ("SPEECH_MIN_CONFIDENCE", -0.1)],
 )
 def test_voice_settings_the_line_cannot_use_stop_it_starting(make_app, setting, value):
     with pytest.raises(StartupError, match=setting):
@@ -426,7 +426,8 @@ def test_respond_is_the_webhook_without_the_signature(app, content):
         assert respond_xml("/voice/menu/main", {"Digits": "4"}, can_text=False) == respond_xml(
             "/voice/menu/main?", {"Digits": "4"}, can_text=False
         )
-        turn = transcript(respond_xml("https://line.example.org/voice/menu/faq?wrong=1", {"Digits": "x"}, can_text=True))
+        url = "https://line.example.org/voice/menu/faq?wrong=1"
+        turn = transcript(respond_xml(url, {"Digits": "x"}, can_text=True))
         assert turn.said[0] == content.voice.wrong_again
         assert transcript(respond_xml("http://[::1", {}, can_text=False)).said == main_menu(content)
 
@@ -498,7 +499,11 @@ def test_a_key_after_spoken_repeats_still_works(call, content):
 
 @pytest.mark.parametrize(
     ("heard", "expected"),
-    [({"Digits": "*"}, "main"), ({"Digits": "3"}, "bring"), ({"SpeechResult": "what to bring", "Confidence": "0.9"}, "bring")],
+    [
+        ({"Digits": "*"}, "main"),
+        ({"Digits": "3"}, "bring"),
+        ({"SpeechResult": "what to bring", "Confidence": "0.9"}, "bring"),
+    ],
 )
 def test_while_help_plays_star_a_topic_key_and_speech_do_what_it_says(twilio, content, heard, expected):
     call = Call(twilio)

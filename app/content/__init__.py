@@ -33,14 +33,18 @@ class Line:
 def load_line(content_dir: str | Path, tags: tuple[str, ...], settings: Mapping[str, str]) -> Line:
     """Load and check every served locale, each on its own and all together."""
     root = Path(content_dir)
-    available = sorted(path.name for path in root.iterdir() if (path / "language.yaml").exists()) if root.is_dir() else []
+    available = (
+        sorted(path.name for path in root.iterdir() if (path / "language.yaml").exists()) if root.is_dir() else []
+    )
     for tag in tags:
         form = LOCALE_TAG.match(tag)
         if not form:
             raise StartupError(f"setting LINE_LOCALES: {tag!r} is not a locale: a language and a region, such as en-GB")
         if form.group(1) not in available:
             have = ", ".join(available) or "none"
-            raise StartupError(f"setting LINE_LOCALES: {tag!r}: no language pack content/{form.group(1)}/ (have: {have})")
+            raise StartupError(
+                f"setting LINE_LOCALES: {tag!r}: no language pack content/{form.group(1)}/ (have: {have})"
+            )
     locales = {tag: load_locale(root, tag, settings) for tag in tags}
     for locale in locales.values():
         check_locale(locale)

@@ -32,7 +32,8 @@ def phrases_of(locale: Locale) -> dict[str, str]:
             phrase = " ".join(tokens(said))
             if owner.get(phrase, topic_id) != topic_id:
                 raise ContentError(
-                    locale.sources[topic_id], f"topics.{topic_id}",
+                    locale.sources[topic_id],
+                    f"topics.{topic_id}",
                     f"duplicate keyword {phrase!r}: topic {owner[phrase]!r} has it already",
                 )
             owner[phrase] = topic_id
@@ -58,7 +59,10 @@ def check_keywords(locale: Locale) -> None:
         for word in topic.words:
             if word in stopwords:
                 raise ContentError(
-                    locale.file("matching"), "stopwords", f"{word!r} is a stopword but also one of {entry}.words"
+                    file,
+                    f"{entry}.words",
+                    f"{word!r} is one of the stopwords in {locale.file('matching')}, "
+                    "which never count: remove it from one of them",
                 )
     phrases_of(locale)
 
@@ -116,7 +120,8 @@ def check_together(locales: Mapping[str, Locale]) -> None:
             topic_there, there = owners.setdefault(phrase, (topic_id, locale.tag))
             if topic_there != topic_id:
                 raise ContentError(
-                    locale.sources[topic_id], f"topics.{topic_id}",
+                    locale.sources[topic_id],
+                    f"topics.{topic_id}",
                     f"{phrase!r} means {topic_id!r} here but {topic_there!r} in {there}: use another word in one",
                 )
     check_language_keys(locales)
@@ -124,6 +129,7 @@ def check_together(locales: Mapping[str, Locale]) -> None:
 
 def check_same_shape(first: Locale, other: Locale) -> None:
     """Refuse a pack that lacks a piece, a form of a piece, or a menu key that another served pack has."""
+
     def shape(locale: Locale) -> dict[str, tuple[str, ...]]:
         pieces = {
             f"topics.{topic_id}": tuple(form for form in ("sms", "whatsapp", "voice") if getattr(topic, form))
@@ -138,9 +144,10 @@ def check_same_shape(first: Locale, other: Locale) -> None:
             topic_id = entry.removeprefix("topics.")
             file = other.sources.get(topic_id) or first.sources.get(topic_id) or other.file("line")
             raise ContentError(
-                file.replace(f"/{first.language_code}/", f"/{other.language_code}/"), entry,
-                f"{other.tag} has {theirs.get(entry) or 'nothing'} where {first.tag} has {mine.get(entry) or 'nothing'}:"
-                " every served language needs the same pieces, forms and keys",
+                file.replace(f"/{first.language_code}/", f"/{other.language_code}/"),
+                entry,
+                f"{other.tag} has {theirs.get(entry) or 'nothing'} where {first.tag} has "
+                f"{mine.get(entry) or 'nothing'}: every served language needs the same pieces, forms and keys",
             )
 
 

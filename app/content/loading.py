@@ -59,8 +59,9 @@ def for_region(data, region: str, regions: typing.Collection[str], file: str, en
         if keys and all(REGION_CODE.match(key) for key in keys):
             if keys != set(regions):
                 raise ContentError(
-                    file, entry, f"region variants {sorted(keys)} must name exactly this language's regions "
-                    f"{sorted(regions)}"
+                    file,
+                    entry,
+                    f"region variants {sorted(keys)} must name exactly this language's regions {sorted(regions)}",
                 )
             return data[region]
         return {key: for_region(value, region, regions, file, join(entry, str(key))) for key, value in data.items()}

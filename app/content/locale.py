@@ -131,4 +131,3 @@ def read_examples(root: Path, code: str) -> Mapping[str, tuple[str, ...]]:
     if not path.exists():
         return types.MappingProxyType({})
     return build(Mapping[str, tuple[str, ...]], read_yaml(path, shown), shown, "")
-

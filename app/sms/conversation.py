@@ -77,7 +77,9 @@ class Conversation:
         for tag in order:
             if found[tag].kind is Kind.REPLY and found[tag].reply == "emergency":
                 return tag, found[tag]
-        understood = [tag for tag in order if not (found[tag].kind is Kind.REPLY and found[tag].reply == "not_understood")]
+        understood = [
+            tag for tag in order if not (found[tag].kind is Kind.REPLY and found[tag].reply == "not_understood")
+        ]
         if not understood:
             return current, found[current]
         best = max(understood, key=lambda tag: (confidence(found[tag]), tag == current))

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from twilio.twiml.messaging_response import MessagingResponse
 
 from app import gsm
-from app.content import ContentError, Line, Locale
+from app.content import EMERGENCY, ContentError, Line, Locale
 
 SMS_MAX_SEGMENTS = 3
 SMS_MAX_UNITS = 459  # 3 x 153 septets: the most one reply may cost
@@ -74,9 +74,10 @@ def bodies(locale: Locale, others: tuple[Locale, ...], whatsapp: bool) -> dict[s
     found = {}
     for topic_id, topic in locale.topics.items():
         parts = ((topic.whatsapp or "\n\n".join(topic.sms)),) if whatsapp and topic.sms else topic.sms
+        form = "whatsapp" if whatsapp and topic.whatsapp else "sms"
+        entry = f"{locale.tag.split('-')[1]}.emergency.sms" if topic_id == EMERGENCY else f"topics.{topic_id}.{form}"
         if parts:
-            found[topic_id] = (tuple(part.replace("{menu}", menu) for part in parts), locale.sources[topic_id],
-                               f"topics.{topic_id}.{'whatsapp' if whatsapp and topic.whatsapp else 'sms'}")
+            found[topic_id] = (tuple(part.replace("{menu}", menu) for part in parts), locale.sources[topic_id], entry)
     names = ", ".join(f"{other.language.name} ({other.language.switch[0]})" for other in (locale, *others))
     for name in WITH_MENU:
         found[name] = ((f"{getattr(words, name)}\n{menu}",), line_file, f"sms.{name}")
@@ -96,8 +97,12 @@ def sms_replies(locale: Locale, others: tuple[Locale, ...]) -> Replies:
     for name, (texts, file, entry) in bodies(locale, others, whatsapp=False).items():
         parts[name] = compose_sms(tuple(gsm.fold(text, fold) for text in texts), locale, disclaimer, file, entry)
     texts = {
-        topic_id: whole_message("\n\n".join(gsm.fold(part, fold) for part in topic.sms), disclaimer,
-                                locale.sources[topic_id], f"topics.{topic_id}.sms")
+        topic_id: whole_message(
+            "\n\n".join(gsm.fold(part, fold) for part in topic.sms),
+            disclaimer,
+            locale.sources[topic_id],
+            f"topics.{topic_id}.sms",
+        )
         for topic_id, topic in locale.topics.items()
         if topic.voice and topic.sms
     }
@@ -139,7 +144,8 @@ def compose_sms(parts: tuple[str, ...], locale: Locale, disclaimer: str, file: s
         count = gsm.segments(reply)
         if count.units > SMS_MAX_UNITS or count.segments > SMS_MAX_SEGMENTS:
             raise ContentError(
-                file, where,
+                file,
+                where,
                 f"SMS reply is {count.units} characters with the disclaimer, over the budget of "
                 f"{SMS_MAX_UNITS} ({SMS_MAX_SEGMENTS} segments): shorten it by "
                 f"{count.units - SMS_MAX_UNITS} or split it into parts",

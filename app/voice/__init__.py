@@ -42,6 +42,7 @@ def init_app(app: Flask) -> None:
             app.extensions,
         )
     texts = {tag: replies.texts for tag, replies in app.extensions["replies"]["sms"].items()}
-    app.extensions["phone_line"] = PhoneLine(app.extensions["line"], app.extensions["matchers"], texts, app.config,
-                                             sender)
+    app.extensions["phone_line"] = PhoneLine(
+        app.extensions["line"], app.extensions["matchers"], texts, app.config, sender
+    )
     app.register_blueprint(bp)

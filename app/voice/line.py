@@ -29,7 +29,8 @@ def rules_for(locale, language_keys: Mapping[str, Choice], texts: frozenset[str]
     menus = locale.voice.menus
     help_key = {"0": Choice(Action.PIECE, HELP)}
     menu_keys = {
-        name: {"*": Choice(Action.BACK)} | help_key
+        name: {"*": Choice(Action.BACK)}
+        | help_key
         | {o.key: Choice(Action.MENU, o.menu) if o.menu else Choice(Action.PIECE, o.topic) for o in options}
         | (language_keys if name == MAIN else {})
         for name, options in menus.items()
@@ -43,8 +44,14 @@ def rules_for(locale, language_keys: Mapping[str, Choice], texts: frozenset[str]
 class PhoneLine:
     """The phone menu in every served locale."""
 
-    def __init__(self, line: Line, matchers: Mapping[str, Matcher], texts: Mapping[str, Mapping[str, str]],
-                 settings: Mapping, sender: Sender | None):
+    def __init__(
+        self,
+        line: Line,
+        matchers: Mapping[str, Matcher],
+        texts: Mapping[str, Mapping[str, str]],
+        settings: Mapping,
+        sender: Sender | None,
+    ):
         self.default = line.default.tag
         self.sender = sender
         self.texts = texts  # locale -> topic -> the whole piece as one SMS
@@ -64,7 +71,9 @@ class PhoneLine:
             ear = listener(locale, matchers[tag], menus, switches, settings["SPEECH_MIN_CONFIDENCE"])
             pieces = frozenset(texts[tag]) & {t for t, topic in locale.topics.items() if topic.voice}
             rules = rules_for(locale, language_keys, pieces)
-            script = Script(locale, step_tag[tag], others, rules, settings, hint_phrases(locale, ear.whole, ear.targets))
+            script = Script(
+                locale, step_tag[tag], others, rules, settings, hint_phrases(locale, ear.whole, ear.targets)
+            )
             self.spoken[step_tag[tag]] = Spoken(rules, ear, script)
         any_locale = next(iter(line.locales.values()))
         self.places = Places(

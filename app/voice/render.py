@@ -19,8 +19,9 @@ MAX_HINTS, MAX_HINT_CHARS = 500, 100  # Twilio's limits for <Gather hints>
 class Script:
     """Everything one locale says on the phone, rendered as TwiML; each step's TwiML is built once."""
 
-    def __init__(self, locale: Locale, step_tag: str, others: tuple[Locale, ...], rules: Rules, settings: Mapping,
-                 hints: str):
+    def __init__(
+        self, locale: Locale, step_tag: str, others: tuple[Locale, ...], rules: Rules, settings: Mapping, hints: str
+    ):
         self.locale = locale
         self.step_tag = step_tag  # the locale as step URLs write it ("" for the line's first)
         self.words = locale.voice
@@ -85,8 +86,14 @@ class Script:
         if not self.speech:
             return response.gather(input="dtmf", num_digits=1, timeout=self.timeout, action=url, method="POST")
         return response.gather(
-            input="dtmf speech", num_digits=1, timeout=self.timeout, speech_timeout="auto", action=url,
-            method="POST", language=self.language, hints=self.hints,
+            input="dtmf speech",
+            num_digits=1,
+            timeout=self.timeout,
+            speech_timeout="auto",
+            action=url,
+            method="POST",
+            language=self.language,
+            hints=self.hints,
         )
 
     def listen(self, response: VoiceResponse, step: Step, lines: tuple[str, ...]) -> None:
@@ -97,8 +104,9 @@ class Script:
         if step.kind is Kind.MENU and step.name == MAIN:
             for other in self.others:  # each other language offered in its own words and voice
                 key = other.language.key
-                self.say(gather, (other.language.offer.voice.format(key=key),), other.region.voice,
-                         other.region.language)
+                self.say(
+                    gather, (other.language.offer.voice.format(key=key),), other.region.voice, other.region.language
+                )
         response.redirect(url, method="POST")
 
     def prompt(self, move: Move, can_text: bool) -> str:
@@ -161,7 +169,7 @@ def hint_phrases(locale: Locale, commands, targets) -> str:
     """What callers are likely to say, to help recognition: commands, topics, keys and emergencies."""
     phrases = [" ".join(words) for words in commands]
     for topic_id in targets:
-        topic = locale.topics[topic_id] if topic_id in locale.topics else None
+        topic = locale.topics.get(topic_id)
         if topic:
             phrases += [topic.keyword.lower()] if topic.keyword.isalpha() else []
             phrases += topic.synonyms
