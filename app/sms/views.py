@@ -31,8 +31,9 @@ def incoming():
 def apology() -> str:
     """The reply when something failed inside: a short sorry with the disclaimer, in the conversation's language."""
     apologies = current_app.extensions["sms_apology"][channel()]
-    tag = session.get("locale") if isinstance(session.get("locale"), str) else None
-    return apologies.get(tag) or next(iter(apologies.values()))
+    tag = session.get("locale") if session.get("locale") in apologies else next(iter(apologies))
+    emit(Event(channel(), tag, "error", "error"))
+    return apologies[tag]
 
 
 on_error(bp, apology)

@@ -122,6 +122,10 @@ class PhoneLine:
         """One locale's phone tables, by its tag."""
         return self.spoken["" if tag == self.default else tag]
 
+    def locale_of(self, path: str) -> str:
+        """The locale a step URL is in (the line's first for a URL that names none)."""
+        return self.tags[parse(path, self.places).locale]
+
     def apology(self, path: str) -> str:
         """Sorry, in the call's language: the main menu, or goodbye if the menu itself failed."""
         return self.spoken[parse(path, self.places).locale].script.apology(path)

@@ -36,7 +36,10 @@ def incoming(step: str = ""):
 
 def apology() -> str:
     """The answer when something failed inside: sorry, then the main menu (or goodbye)."""
-    return current_app.extensions["phone_line"].apology(request.path + "?" + request.query_string.decode("latin-1"))
+    phone = current_app.extensions["phone_line"]
+    path = request.path + "?" + request.query_string.decode("latin-1")
+    emit(Event("voice", phone.locale_of(path), "error", "error"))
+    return phone.apology(path)
 
 
 on_error(bp, apology)
