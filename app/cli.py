@@ -23,21 +23,25 @@ def signed_post(client, path: str, params: dict):
 
 
 @click.command("text")
+@click.option("--whatsapp", is_flag=True, help="Write as a WhatsApp user would (From whatsapp:+44...).")
 @click.argument("messages", nargs=-1, required=True)
-def text_command(messages: tuple[str, ...]) -> None:
+def text_command(messages: tuple[str, ...], whatsapp: bool) -> None:
     """Text the line: each MESSAGE in turn, as one sender (so "FAQ" then "2" works)."""
     from xml.etree import ElementTree
 
     client = current_app.test_client()
+    prefix = "whatsapp:" if whatsapp else ""
     for message in messages:
-        response = signed_post(client, "/sms", {"From": TRY_FROM, "To": TRY_TO, "Body": message, "NumMedia": "0"})
+        form = {"From": prefix + TRY_FROM, "To": prefix + TRY_TO, "Body": message, "NumMedia": "0"}
+        response = signed_post(client, "/sms", form)
         replies = [m.text or "" for m in ElementTree.fromstring(response.get_data()).iter("Message")]
         click.echo(f"> {message}")
         if not replies:
             click.echo("(no reply: Twilio handles this opt-out word itself)\n")
         for reply in replies:
             count = gsm.segments(reply)
-            click.echo(f"{reply}\n[{len(reply)} characters, {count.encoding}, {count.segments} segment(s)]\n")
+            cost = "WhatsApp, no segments" if whatsapp else f"{count.encoding}, {count.segments} segment(s)"
+            click.echo(f"{reply}\n[{len(reply)} characters, {cost}]\n")
 
 
 @click.command("call")

@@ -151,9 +151,15 @@ def try_text():
     state = session._get_current_object()
     if "locale" not in state:
         state["locale"] = site().locale.tag  # the panel's language, until a text switches it
-    answer = current_app.extensions["conversations"]["sms"].answer(body, state)
+    channel = "whatsapp" if request.form.get("channel") == "whatsapp" else "sms"
+    answer = current_app.extensions["conversations"][channel].answer(body, state)
     emit(Event("try-text", answer.tag, answer.reply, "served" if answer.text else "opt_out"))
-    text = {"sent": body, "reply": answer.text, "note": None if answer.text else site().words.text.silent}
+    text = {
+        "sent": body,
+        "reply": answer.text,
+        "note": None if answer.text else site().words.text.silent,
+        "channel": channel,
+    }
     if wants_json():
         return jsonify(text)
     return home_page(text=text)

@@ -319,3 +319,16 @@ def test_opening_a_try_it_address_directly_goes_back_to_the_panels(client, url):
     response = client.get(url)
     assert response.status_code == 302
     assert response.headers["Location"].endswith("/#try-heading")
+
+
+def test_the_text_panel_shows_the_whatsapp_form_of_a_reply_too(client, content):
+    shown = client.post("/try/text", data={"message": "BRING", "channel": "whatsapp"},
+                        headers={"Accept": "application/json"}).get_json()
+    assert shown["reply"] == content.whatsapp["bring"] and "Reply MORE" not in shown["reply"]
+    assert shown["channel"] == "whatsapp"
+    plain = client.post("/try/text", data={"message": "BRING", "channel": "sms"},
+                        headers={"Accept": "application/json"}).get_json()
+    assert plain["reply"] == content.replies["bring"][0]
+    opted = client.post("/try/text", data={"message": "STOP", "channel": "whatsapp"},
+                        headers={"Accept": "application/json"}).get_json()
+    assert opted["reply"] == content.whatsapp["opt_out"]  # WhatsApp has no carrier opt-out: the line says so

@@ -27,6 +27,9 @@ class TextPanelWords:
     you_sent: str
     reply: str
     silent: str
+    show_as: str  # the choice of channel the reply is shown for
+    as_sms: str
+    as_whatsapp: str
 
 
 @dataclass(frozen=True)

@@ -53,23 +53,28 @@ def message_twiml(text: str) -> str:
     return str(response)
 
 
-def menu_list(locale: Locale, others: tuple[Locale, ...], whatsapp: bool) -> str:
-    """The keyword list, then how to switch to each other served language, in that language's words.
+def menu_list(locale: Locale, whatsapp: bool) -> str:
+    """The keyword list, as the menu's {menu} placeholder stands for it."""
+    item = locale.whatsapp.menu_item if whatsapp else locale.sms.menu_item
+    return "\n".join(
+        item.format(keyword=locale.topics[t].keyword, title=locale.topics[t].title) for t in locale.sms_menu
+    )
+
+
+def offers(others: tuple[Locale, ...], whatsapp: bool) -> str:
+    """How to switch to each other served language, in that language's words, after the menu.
 
     On SMS each offer is folded as its own language folds (the menu's language may fold nothing).
     """
-    item = locale.whatsapp.menu_item if whatsapp else locale.sms.menu_item
-    items = [item.format(keyword=locale.topics[t].keyword, title=locale.topics[t].title) for t in locale.sms_menu]
-    offers = [
-        other.language.offer.sms if whatsapp else gsm.fold(other.language.offer.sms, dict(other.language.sms_fold))
-        for other in others
-    ]
-    return "\n".join(items + offers)
+    said = [other.language.offer.sms for other in others]
+    if not whatsapp:
+        said = [gsm.fold(text, dict(other.language.sms_fold)) for text, other in zip(said, others, strict=True)]
+    return "".join(f"\n{text}" for text in said)
 
 
 def bodies(locale: Locale, others: tuple[Locale, ...], whatsapp: bool) -> dict[str, tuple[tuple[str, ...], str, str]]:
     """Every reply's parts before composing, with the file and entry that wrote them."""
-    menu = menu_list(locale, others, whatsapp)
+    items = menu_list(locale, whatsapp)
     words, line_file = locale.sms, locale.file("line")
     found = {}
     for topic_id, topic in locale.topics.items():
@@ -77,10 +82,13 @@ def bodies(locale: Locale, others: tuple[Locale, ...], whatsapp: bool) -> dict[s
         form = "whatsapp" if whatsapp and topic.whatsapp else "sms"
         entry = f"{locale.tag.split('-')[1]}.emergency.sms" if topic_id == EMERGENCY else f"topics.{topic_id}.{form}"
         if parts:
-            found[topic_id] = (tuple(part.replace("{menu}", menu) for part in parts), locale.sources[topic_id], entry)
+            found[topic_id] = (tuple(part.replace("{menu}", items) for part in parts), locale.sources[topic_id], entry)
+    menu, file, entry = found["menu"]
+    menu = (menu[0] + offers(others, whatsapp),)  # the whole menu, then the other languages
+    found["menu"] = (menu, file, entry)
     names = ", ".join(f"{other.language.name} ({other.language.switch[0]})" for other in (locale, *others))
     for name in WITH_MENU:
-        found[name] = ((f"{getattr(words, name)}\n{menu}",), line_file, f"sms.{name}")
+        found[name] = ((f"{getattr(words, name)}\n{menu[0]}",), line_file, f"sms.{name}")
     for name in ALONE:
         text = words.languages.format(languages=names) if name == "languages" else getattr(words, name)
         found[name] = ((text,), line_file, f"sms.{name}")
