@@ -34,6 +34,7 @@ class Event:
     outcome: str  # one of OUTCOMES
     segments: int = 0  # SMS segments of the reply
     started: bool = False  # a conversation began: a text without a state cookie, or a call answered
+    detail: str = ""  # for the log only, never counted: why a text was not sent (an error code, not a number)
 
 
 def init_app(app: Flask) -> None:
@@ -49,11 +50,12 @@ def init_app(app: Flask) -> None:
 def emit(event: Event) -> None:
     """Log the event and give it to every recorder; a recorder that fails never changes the answer."""
     log.info(
-        "channel=%s locale=%s served=%s outcome=%s segments=%d from=%s request_id=%s",
+        "channel=%s locale=%s served=%s outcome=%s%s segments=%d from=%s request_id=%s",
         event.channel,
         event.locale,
         event.served,
         event.outcome,
+        f" detail={event.detail}" if event.detail else "",
         event.segments,
         masked(request.form.get("From")),
         g.get("request_id", "-"),

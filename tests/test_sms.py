@@ -263,5 +263,5 @@ def test_every_reply_carries_the_emergency_number_in_its_disclaimer(twilio, cont
 
 def test_not_understood_always_gives_the_emergency_number(twilio, content):
     answer = twilio.message("asdfghjkl")
-    assert answer.startswith("Sorry, I didn't understand.")
-    assert f"If this is an emergency, call {content.region.emergency_number}." in answer
+    assert answer.startswith(content.sms.not_understood)
+    assert f"If it is an emergency, call {content.region.emergency_number}." in answer

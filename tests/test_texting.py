@@ -117,7 +117,7 @@ def test_the_calls_api_failing_sends_nothing_and_the_call_goes_on(line, api, con
     with caplog.at_level("INFO"):
         assert send(line, press_two(line, sid))[0] == content.voice.not_sent
     assert api.received == []
-    assert "outcome=text-failed:calls-20500" in caplog.text
+    assert "outcome=text_failed detail=failed:calls-20500" in caplog.text
 
 
 def test_a_slow_calls_api_times_out_sends_nothing_and_the_call_goes_on(line, api, content):
@@ -186,6 +186,6 @@ def test_refusals_are_logged_without_the_number(line, api, caplog):
     with caplog.at_level("DEBUG"):
         send(line, request)
         send(line, request)
-    assert "outcome=text-sent" in caplog.text and "outcome=text-refused:already-sent" in caplog.text
+    assert "outcome=text_sent" in caplog.text and "outcome=text_failed detail=refused:already-sent" in caplog.text
     assert CALLER not in caplog.text and CALLER.lstrip("+") not in caplog.text
     assert TOKEN not in caplog.text

@@ -101,11 +101,12 @@ class PhoneLine:
         elif move.do is Do.GOODBYE:
             xml = script.goodbye()
         else:
-            xml, outcome = self.text(move, form, script)
+            xml, outcome, detail = self.text(move, form, script)
+            return xml, Event("voice", self.tags[move.step.locale], served, outcome, detail=detail)
         event = Event("voice", self.tags[move.step.locale], served, outcome, started=step.kind is Kind.CALL)
         return xml, event
 
-    def text(self, move: Move, form: Mapping[str, str], script: Script) -> tuple[str, str]:
+    def text(self, move: Move, form: Mapping[str, str], script: Script) -> tuple[str, str, str]:
         """Text the piece to the caller from the called number, then say whether it went."""
         caller = str(form.get("From") or "")
         line = str(form.get("To") or "") or self.line_number
@@ -116,7 +117,8 @@ class PhoneLine:
             outcome = self.sender.send(call_sid, move.step.name, to=caller, from_=line, body=body)
         words = script.words
         said = words.sent.format(last_digits=" ".join(caller[-4:])) if outcome == "sent" else words.not_sent
-        return script.after_text(move.step, said), "text_sent" if outcome == "sent" else "text_failed"
+        sent = outcome == "sent"
+        return script.after_text(move.step, said), "text_sent" if sent else "text_failed", "" if sent else outcome
 
     def spoken_in(self, tag: str) -> Spoken:
         """One locale's phone tables, by its tag."""
