@@ -505,7 +505,7 @@ def check_keywords(
     topics: Mapping[str, Topic], sources: Mapping[str, str], matching: Matching, matching_file: str
 ) -> None:
     """Each keyword and synonym points to one topic, and none is a Twilio opt-out word."""
-    from app.matching import tokens  # compare phrases as the matcher reads them ("what-to bring!" is "what to bring")
+    from app.text import tokens  # compare phrases as the matcher reads them ("what-to bring!" is "what to bring")
 
     reserved = {word.upper() for word in matching.opt_out + matching.opt_in}
     stopwords = set(matching.stopwords)
