@@ -243,7 +243,7 @@ class Matcher:
         words = self.read(text)
         if not words:
             return Decision(Match(Kind.REPLY, "not_understood" if text.strip() else "menu"), "empty")
-        if phrase := self.crisis.found(words):
+        if phrase := self.crisis.found(words):  # never overruled: "chest pains, what should i bring" is a crisis
             return Decision(Match(Kind.REPLY, "emergency"), "crisis phrase", " ".join(phrase))
         # The words that matter in a short text: "faq 1 please" is "faq 1", "question one" is "question 1".
         core = [self.number_words.get(word, word) for word in words if word not in self.filler] or words
