@@ -93,3 +93,6 @@ def init_app(app: Flask) -> None:
     """Register the try-it commands."""
     app.cli.add_command(text_command)
     app.cli.add_command(call_command)
+    from app.explain import explain_command  # the understanding's own command, in its own module
+
+    app.cli.add_command(explain_command)
