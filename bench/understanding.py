@@ -8,6 +8,10 @@ rules (opt-out, crisis phrases, keywords, MORE, numbers); only what reads a free
   tfidf-svm    the same features, a linear SVM with sigmoid-calibrated confidence (3-fold)
   wordllama    wordllama 0.4.0.post1's static 256-d embeddings (weights in its wheel), logistic regression
 Prints a Markdown table per language: accuracy, crisis recall, false alarms, start-up, memory, latency.
+
+With --content DIR (another checkout's content/, e.g. a language pack not merged yet), each language
+is measured without the line's loader: the crisis phrases and shorthand of DIR/<language>/matching.yaml,
+then the model learned from DIR/<language>/examples.yaml (method "model only": no keyword rules).
 """
 
 import argparse
@@ -87,21 +91,60 @@ def svm_classifier(examples, read, stemmer):
     return Classifier(examples, read, stemmer, CalibratedClassifierCV(LinearSVC(C=0.5), cv=3))
 
 
-def run_method(method: str, language: str) -> dict:
+class ModelOnly:
+    """A language pack's crisis phrases, then its learned model: the line without its keyword rules."""
+
+    def __init__(self, root: Path, language: str):
+        from app.text import Stemmer, tokens
+        from app.understanding.crisis import CrisisCheck
+        from app.understanding.examples import load
+        from app.understanding.reader import build, frozen
+
+        folder = root / language
+        matching = yaml.safe_load((folder / "matching.yaml").read_text(encoding="utf-8"))
+        stemmer = (yaml.safe_load((folder / "language.yaml").read_text(encoding="utf-8")) or {}).get("stemmer") or ""
+        self.shorthand = dict(matching.get("shorthand") or {})
+        self.tokens = tokens
+        phrases = [tuple(self.read(said.replace("*", ""))[:-1]) + (self.read(said)[-1] + "*",) if said.endswith("*")
+                   else tuple(self.read(said)) for said in matching["emergency"]]
+        self.crisis = CrisisCheck(phrases, Stemmer(stemmer))
+        self.reader = build(frozen(load(folder / "examples.yaml")), tuple(sorted(self.shorthand.items())), stemmer)
+
+    def read(self, text: str) -> list[str]:
+        return [self.shorthand.get(word, word) for word in self.tokens(text)]
+
+    def match(self, text: str):
+        from app.matching import Kind, Match
+
+        if self.crisis.found(self.read(text)):
+            return Match(Kind.REPLY, "emergency")
+        verdict = self.reader.read(text)
+        from app.understanding.reader import CRISIS_THRESHOLD
+
+        if verdict.emergency >= CRISIS_THRESHOLD:
+            return Match(Kind.REPLY, "emergency")
+        return Match(Kind.REPLY, verdict.label or "not_understood", also=verdict.also)
+
+
+def run_method(method: str, language: str, content_root: str = "") -> dict:
     """Build one method behind the line's rules and measure it on one language (in this process)."""
     from app import content as loader
     from app.matching import Matcher, content_examples, language_stemmer
     from app.text import Stemmer
     from app.understanding.reader import Reader
 
-    content = loader.load(ROOT / "content", language, REGIONS[language], {})
     base_rss, started = rss_mb(), time.perf_counter()
-    if method == "scorer":
+    if method == "model only":
+        matcher = ModelOnly(Path(content_root), language)
+        decide = matcher.match
+        matcher.cant_advise = "cant_advise"
+    elif method == "scorer":
         from bench.legacy_matching import Matcher as Legacy
 
-        matcher = Legacy(content)
+        matcher = Legacy(loader.load(ROOT / "content", language, REGIONS[language], {}))
         decide = matcher.match
     else:
+        content = loader.load(ROOT / "content", language, REGIONS[language], {})
         matcher = Matcher(content)
         if method == "tfidf-svm":
             learned = {label: list(texts) for label, texts in content_examples(content).items()}
@@ -216,18 +259,22 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--languages", default="en,es,cy")
     parser.add_argument("--methods", default=",".join(METHODS))
-    parser.add_argument("--one", nargs=2, metavar=("METHOD", "LANGUAGE"), help=argparse.SUPPRESS)
+    parser.add_argument("--content", default="", help="measure this content folder's language packs, model only")
+    parser.add_argument("--one", nargs=3, metavar=("METHOD", "LANGUAGE", "CONTENT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
         print(json.dumps(run_method(*args.one)))
         return 0
+    root = Path(args.content) if args.content else ROOT / "content"
+    methods = ["model only"] if args.content else args.methods.split(",")
     for language in args.languages.split(","):
-        if not (ROOT / "content" / language / "examples.yaml").exists() or not (ROOT / "tests" / "eval").exists():
-            print(f"### {language}: skipped (no content/{language}/examples.yaml or tests/eval/)\n")
+        if not (root / language / "examples.yaml").exists() or not (ROOT / "tests" / "eval").exists():
+            print(f"### {language}: skipped (no {root}/{language}/examples.yaml or tests/eval/)\n")
             continue
         results = []
-        for method in args.methods.split(","):
-            done = subprocess.run([sys.executable, __file__, "--one", method, language], capture_output=True, text=True)
+        for method in methods:
+            command = [sys.executable, __file__, "--one", method, language, args.content]
+            done = subprocess.run(command, capture_output=True, text=True)
             if done.returncode:
                 print(f"{method} {language} failed:\n{done.stderr[-2000:]}", file=sys.stderr)
                 return 2

@@ -3,7 +3,8 @@
 It errs on the side of safety. A phrase's word meets a text's word when their stems are equal, when
 they are one typo apart (stems of five letters or more: "sucidal" is "suicidal"), or, for a word
 ending in * in content ("suicid*"), when the text's word begins with it, allowing one typo in a
-prefix of five letters or more. The learned model's emergency class is the second net (see matching).
+prefix of five letters or more, the first letter too (how Welsh mutates: "gorddos" -> "orddos"). The
+learned model's emergency class is the second net (see matching).
 """
 
 from collections import defaultdict
@@ -20,7 +21,11 @@ class CrisisCheck:
     def __init__(self, phrases: Iterable[tuple[str, ...]], stemmer: Stemmer):
         self.stemmer = stemmer
         self.phrases: dict[str, list[tuple[str, ...]]] = defaultdict(list)  # first word's key -> phrases
-        self.prefixes: dict[str, set[str]] = defaultdict(set)  # first letter -> prefixes ending in * ("suicid")
+        # Prefixes ending in * ("suicid"), by first letter and, for those long enough to carry a typo, by
+        # second letter too: a first letter missing, wrong or added is also how Welsh mutates a word
+        # ("gorddos" -> "orddos", "meddyg" -> "feddyg").
+        self.prefixes: dict[str, set[str]] = defaultdict(set)
+        self.seconds: dict[str, set[str]] = defaultdict(set)
         stems: set[str] = set()
         for phrase in phrases:
             if not phrase:
@@ -30,6 +35,8 @@ class CrisisCheck:
             for key in keys:
                 if key.endswith("*"):
                     self.prefixes[key[0]].add(key[:-1])
+                    if len(key) - 1 >= MIN_FUZZY_PREFIX:
+                        self.seconds[key[1]].add(key[:-1])
                 else:
                     stems.add(key)
         self.stems = frozenset(stems)
@@ -50,7 +57,10 @@ class CrisisCheck:
         if typo_allowance(root):
             for variant in {root} | deletions(root):
                 found |= {stem for stem in self.typos.get(variant, ()) if distance(stem, root, 1) <= 1}
-        for prefix in self.prefixes.get(word[:1], ()):
+        candidates = self.prefixes.get(word[:1], set()) | self.seconds.get(word[:1], set())
+        if len(word) > 1:
+            candidates = candidates | self.seconds.get(word[1], set()) | self.prefixes.get(word[1], set())
+        for prefix in candidates:
             if word.startswith(prefix) or (
                 len(prefix) >= MIN_FUZZY_PREFIX
                 and min(distance(word[:size], prefix, 1) for size in (len(prefix) - 1, len(prefix), len(prefix) + 1))
