@@ -133,8 +133,8 @@ class Matcher:
         self.sayings: dict[str, str] = {}  # whole-text synonym phrase -> topic
         learned = {label: list(texts) for label, texts in (examples or content_examples(content)).items()}
         for topic_id, topic in content.topics.items():
-            if topic.synonyms and topic_id in learned:
-                learned[topic_id] += topic.synonyms  # an editor's phrase is an example too
+            if topic.synonyms:
+                learned.setdefault(topic_id, []).extend(topic.synonyms)  # an editor's phrase is an example too
             if not topic.keyword:
                 continue
             self.keywords[topic.keyword.lower()] = topic_id
@@ -144,7 +144,10 @@ class Matcher:
                     self.keywords.setdefault(words[0], topic_id)
                 elif words:
                     self.sayings.setdefault(" ".join(words), topic_id)
-        self.reader: Reader = build(frozen(learned), tuple(sorted(self.shorthand.items())), stemmer)
+        # Nothing to learn from (a language with neither examples nor synonyms): free text is not understood.
+        self.reader: Reader | None = (
+            build(frozen(learned), tuple(sorted(self.shorthand.items())), stemmer) if len(learned) >= 2 else None
+        )
         self.lists = self.numbered_lists()
         self.typos_of_keyword = self.typo_index(self.keywords)
 
@@ -259,6 +262,8 @@ class Matcher:
             return Decision(found, "keyword", " ".join(core))
         if topic := self.sayings.get(" ".join(words)):
             return Decision(Match(Kind.REPLY, topic), "synonym", " ".join(words))
+        if self.reader is None:
+            return Decision(Match(Kind.REPLY, "not_understood"), "no model")
         verdict = self.reader.read(text)
         if verdict.emergency >= CRISIS_THRESHOLD:
             return Decision(Match(Kind.REPLY, "emergency"), "model", verdict=verdict)
