@@ -92,3 +92,6 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(text_command)
     app.cli.add_command(call_command)
     app.cli.add_command(twilio)
+    from app.explain import explain_command  # the understanding's own command, in its own module
+
+    app.cli.add_command(explain_command)

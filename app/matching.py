@@ -1,27 +1,33 @@
-"""Find what a patient asked for in a text (or a caller in speech): a pure, explainable function.
+"""Find what a patient asked for in a text (or a caller in speech): rules first, then the learned model.
 
 Texts are read as lower-case words, with texting shorthand spelled out ("wen" -> "when").
 Order of checks, first that fits wins:
 1. a one-word Twilio opt-out word: silence (Twilio answers it);
-2. any emergency phrase from content: the emergency redirect, never a guide piece;
-3. other ways of asking to stop ("remove me"): how to stop;
+2. the crisis check: an emergency phrase from content, read past typos and word endings: the
+   emergency redirect, never a guide piece;
+3. other ways of asking to stop ("remove me", "STOP please"): how to stop;
 4. "MORE", or a bare number (which only means something after a numbered list);
-5. a keyword, with an optional number and filler ("BRING", "faq 2", "Brng.", "FAQs", "question one please");
-6. a free question: every synonym phrase found scores 2 per word, every content word
-   1/(number of topics sharing it); the highest score wins, ties go to the topic listed first.
+5. a keyword, with an optional number and filler ("BRING", "faq 2", "Brng.", "FAQs", "question one please"),
+   or the whole text one of a topic's synonyms;
+6. the learned model (app/understanding): its emergency class redirects from a low probability; else its
+   label if confident enough, with a second question as `also`; else "didn't understand".
 """
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from enum import Enum
 
 from app.content import Locale
-from app.text import tokens
+from app.text import Stemmer, deletions, tokens
+from app.understanding.crisis import CrisisCheck
+from app.understanding.reader import CRISIS_THRESHOLD, Reader, Verdict, build, frozen
 
-MIN_TYPO_WORD = 6  # a free-text word must be this long (after its ending is stripped) to be read past a typo
-MAX_TYPO_WORD = 20  # no real word is longer; a run of 1,600 letters must not cost 1,600 look-ups
+__all__ = ["Kind", "Match", "Matcher", "contains", "tokens"]  # voice reads speech with the same words
+
+MAX_TYPO_WORD = 20  # no real keyword is longer; a run of 1,600 letters must not cost 1,600 look-ups
+CANT_ADVISE = "cant_advise"  # the reply to a question about the patient's own health
 
 
 class Kind(Enum):
@@ -40,19 +46,17 @@ class Match:
     kind: Kind
     reply: str = ""
     part: int = 1
+    also: str | None = None  # a second question in the same text: a topic id with a keyword, to point to
 
 
-def stem(word: str) -> str:
-    """Strip a common ending, so "scans", "covered" and "asking" meet "scan", "cover" and "ask"."""
-    for suffix in ("ing", "ed", "es", "s"):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            return word[: -len(suffix)]
-    return word
+@dataclass(frozen=True)
+class Decision:
+    """A match and why: the rule that decided it, or the model's verdict (for `flask explain` and the bench)."""
 
-
-def deletions(word: str) -> set[str]:
-    """The word with any one letter removed: two words one typo apart share one of these."""
-    return {word[:i] + word[i + 1 :] for i in range(len(word))}
+    match: Match
+    rule: str  # "opt-out", "empty", "crisis phrase", "stop", "opt-in", "more", "number", "keyword", "synonym", "model"
+    detail: str = ""  # the phrase or keyword that fired
+    verdict: Verdict | None = field(default=None)  # set when the model was asked
 
 
 def contains(haystack: list[str], needle: tuple[str, ...]) -> bool:
@@ -98,9 +102,9 @@ class Phrases:
 
 
 class Matcher:
-    """Tables built once from content; `match` does only look-ups and small loops."""
+    """Tables and the model built once from content; `match` does only look-ups, small loops and one model call."""
 
-    def __init__(self, content: Locale, parts: Mapping[str, int]):
+    def __init__(self, content: Locale, parts: Mapping[str, int], examples: Mapping[str, Sequence[str]] | None = None):
         matching = content.matching
         self.shorthand = dict(matching.shorthand)
         self.number_words = dict(matching.number_words)
@@ -110,33 +114,32 @@ class Matcher:
         self.opt_in_words = frozenset(word.lower() for word in matching.opt_in)
         self.stop_phrases = Phrases((tuple(self.read(said)), "stop_hint") for said in matching.stop_hint)
         self.more = frozenset(" ".join(self.read(said)) for said in matching.more)
-        self.emergency = Phrases((self.pattern(said), "emergency") for said in matching.emergency)
-        self.stopwords = frozenset(matching.stopwords)
-        self.order = {topic_id: index for index, topic_id in enumerate(content.topics)}
         self.parts = dict(parts)  # reply id -> how many SMS parts it has ("bring 2")
+        stemmer = content.language.stemmer
+        self.crisis = CrisisCheck((self.pattern(said) for said in matching.emergency), Stemmer(stemmer))
+        self.cant_advise = CANT_ADVISE
 
         self.keywords: dict[str, str] = {}  # whole-text word -> topic
-        phrases: list[tuple[tuple[str, ...], str]] = []
-        weights: dict[str, set[str]] = defaultdict(set)  # stem -> topics that use it
+        self.sayings: dict[str, str] = {}  # whole-text synonym phrase -> topic
+        learned = {label: list(texts) for label, texts in (examples or content.examples).items()}
         for topic_id, topic in content.topics.items():
+            if topic.synonyms:
+                learned.setdefault(topic_id, []).extend(topic.synonyms)  # an editor's phrase is an example too
             if not topic.keyword:
                 continue
             self.keywords[topic.keyword.lower()] = topic_id
             for said in topic.synonyms:
-                words = tuple(self.read(said))
+                words = self.read(said)
                 if len(words) == 1:
                     self.keywords.setdefault(words[0], topic_id)
                 elif words:
-                    phrases.append((words, topic_id))
-            for word in (topic.keyword.lower(), *(self.shorthand.get(word, word) for word in topic.words)):
-                if not word[-1].isdigit():
-                    weights[stem(word)].add(topic_id)
-        self.phrases = Phrases(phrases)
-        self.weights = {word: {t: 1 / len(owners) for t in owners} for word, owners in weights.items()}
+                    self.sayings.setdefault(" ".join(words), topic_id)
+        # Nothing to learn from (a language with neither examples nor synonyms): free text is not understood.
+        self.reader: Reader | None = (
+            build(frozen(learned), tuple(sorted(self.shorthand.items())), stemmer) if len(learned) >= 2 else None
+        )
         self.lists = self.numbered_lists()
         self.typos_of_keyword = self.typo_index(self.keywords)
-        # Free-text typos only for longer words: at five letters "think" is one letter from "thank".
-        self.typos_of_word = self.typo_index(word for word in self.weights if len(word) >= MIN_TYPO_WORD)
 
     def read(self, text: str) -> list[str]:
         """A text as the matcher reads it: its words, with texting shorthand spelled out."""
@@ -223,51 +226,42 @@ class Matcher:
         return set(self.lists.get(list_topic, {}).values())
 
     def is_emergency(self, words: list[str]) -> bool:
-        """Tell whether the words contain any emergency phrase."""
-        return bool(self.emergency.found(words))
-
-    def score(self, words: list[str]) -> dict[str, float]:
-        """Score each topic for a free question; see the module docstring."""
-        scores: dict[str, float] = defaultdict(float)
-        for phrase, topic_id in self.phrases.found(words).items():
-            scores[topic_id] += 2 * len(phrase)
-        for word in words:
-            if word in self.stopwords:
-                continue
-            root = stem(word)
-            if root in self.weights:
-                hits = self.weights[root]
-            elif MIN_TYPO_WORD <= len(root) <= MAX_TYPO_WORD and (near := self.near(root, self.typos_of_word)):
-                hits = {t: w * 0.8 for hit in near for t, w in self.weights[hit].items()}
-            else:
-                continue
-            for topic_id, weight in hits.items():
-                scores[topic_id] += weight
-        return scores
+        """Tell whether the words contain any emergency phrase (typos and word endings allowed)."""
+        return self.crisis.found(words) is not None
 
     def match(self, text: str) -> Match:
         """Read one text; see the module docstring for the order of checks."""
+        return self.decide(text).match
+
+    def decide(self, text: str) -> Decision:
+        """Read one text and say which rule, or what the model, decided."""
         if text.strip().upper() in self.opt_out:
-            return Match(Kind.SILENT)
+            return Decision(Match(Kind.SILENT), "opt-out")
         words = self.read(text)
         if not words:
-            return Match(Kind.REPLY, "not_understood" if text.strip() else "menu")
-        if self.is_emergency(words):
-            return Match(Kind.REPLY, "emergency")
-        if (len(words) == 1 and words[0] in self.opt_out_words) or self.stop_phrases.found(words):
-            return Match(Kind.REPLY, "stop_hint")  # "Stop." or "remove me" is not an opt-out: say how
+            return Decision(Match(Kind.REPLY, "not_understood" if text.strip() else "menu"), "empty")
+        if phrase := self.crisis.found(words):  # never overruled: "chest pains, what should i bring" is a crisis
+            return Decision(Match(Kind.REPLY, "emergency"), "crisis phrase", " ".join(phrase))
         # The words that matter in a short text: "faq 1 please" is "faq 1", "question one" is "question 1".
         core = [self.number_words.get(word, word) for word in words if word not in self.filler] or words
+        if (len(core) == 1 and core[0] in self.opt_out_words) or self.stop_phrases.found(words):
+            return Decision(Match(Kind.REPLY, "stop_hint"), "stop")  # "Stop." or "STOP please" is not an opt-out
         if len(core) == 1 and core[0] in self.opt_in_words:
-            return Match(Kind.REPLY, "menu")
+            return Decision(Match(Kind.REPLY, "menu"), "opt-in")
         if " ".join(words) in self.more or " ".join(core) in self.more:
-            return Match(Kind.MORE)
+            return Decision(Match(Kind.MORE), "more")
         if len(core) == 1 and core[0].isdigit():
-            return Match(Kind.NUMBER, part=int(core[0][:3]))
+            return Decision(Match(Kind.NUMBER, part=int(core[0][:3])), "number")
         if len(core) <= 2 and (found := self.keyword_form(core)):
-            return found
-        scores = self.score(words)
-        if not scores:
-            return Match(Kind.REPLY, "not_understood")
-        best = max(scores, key=lambda topic_id: (scores[topic_id], -self.order[topic_id]))
-        return Match(Kind.REPLY, best)
+            return Decision(found, "keyword", " ".join(core))
+        if topic := self.sayings.get(" ".join(words)):
+            return Decision(Match(Kind.REPLY, topic), "synonym", " ".join(words))
+        if self.reader is None:
+            return Decision(Match(Kind.REPLY, "not_understood"), "no model")
+        verdict = self.reader.read(text)
+        if verdict.emergency >= CRISIS_THRESHOLD:
+            return Decision(Match(Kind.REPLY, "emergency"), "model", verdict=verdict)
+        if verdict.label is None:
+            return Decision(Match(Kind.REPLY, "not_understood"), "model", verdict=verdict)
+        reply = self.cant_advise if verdict.label == "cant_advise" else verdict.label
+        return Decision(Match(Kind.REPLY, reply, also=verdict.also), "model", verdict=verdict)

@@ -53,7 +53,8 @@ TEXTS = [
     ("can my doctor refuse", "faq2", 1),
     ("what are my rights", "faq2", 1),
     ("what papers do i need", "bring", 1),
-    ("what about my medication", "bring", 1),
+    # a personal question about medicines: HELP says "we can't give advice" (cant_advise once content has it)
+    ("what about my medication", "cant_advise", 1), ("ESPANOL", "languages", 1), ("cymraeg", "languages", 1),
     ("I don't understand my doctor", "when", 1),
     ("how long do i have to wait", "faq3", 1),
     ("is there a waiting list", "faq3", 1),
@@ -65,7 +66,7 @@ TEXTS = [
     ("can I talk to a person", "help", 1),
     ("are you a robot", "help", 1),
     ("What can I text", "menu", 1),
-    ("I don't understand", "not_understood", 1),
+    ("I don't understand", "help", 1),  # HELP says how the line works, then "Text MENU"
     # texting shorthand, filler and numbers as words
     ("wen shud i get a 2nd opinion", "when", 1), ("wat shud i bring", "bring", 1), ("Thx", "thanks", 1),
     ("faq 1 please", "faq1", 1), ("question one", "faq1", 1), ("the first question", "faq1", 1),
@@ -74,8 +75,9 @@ TEXTS = [
     ("i am thinking of getting a second opinion", "when", 1), ("i think my doctor is wrong", "when", 1),
     ("will my dr be mad at me", "faq1", 1), ("im worried my surgeon will be offended", "faq1", 1),
     ("can i get one without a referral", "faq2", 1), ("do i need a referal", "faq2", 1),
-    ("Can my GP refuse?", "faq2", 1), ("should i stop taking my tablets", "help", 1), ("Hey there", "menu", 1),
-    ("the pain wont stop", "not_understood", 1), ("emergency", "emergency", 1),
+    ("Can my GP refuse?", "faq2", 1), ("should i stop taking my tablets", "cant_advise", 1), ("Hey there", "menu", 1),
+    # pain that will not stop: the emergency numbers, erring on safety
+    ("the pain wont stop", "emergency", 1), ("emergency", "emergency", 1),
     ("can I bring all her letters", "bring", 1), ("I can't see my records", "bring", 1),
     # emergencies: only the redirect, whatever else the text says
     ("I have chest pain", "emergency", 1),

@@ -1,0 +1,195 @@
+"""The understanding of free text, measured on the held-out evaluation set and shown through signed /sms requests.
+
+Floors are set from the measurements of bench/understanding.py (English, at the commit that set them:
+overall 84.1%, per label below), a few points under each so that noise does not fail the suite but
+a real loss does. Crisis recall must be 100%.
+"""
+
+import re
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import yaml
+from support import LINE_NUMBER, SECRET, TOKEN, Served, Twilio
+
+from app import create_app
+from app.text import tokens
+
+ROOT = Path(__file__).resolve().parents[1]
+EVAL = ROOT / "tests" / "eval"
+LOCALES = {"en": "en-GB", "es": "es-US", "cy": "cy-GB"}
+# Measured (right/total) on tests/eval/en.yaml: facts 29/36, when 38/50, ask 37/46, bring 37/47, faq 25/27,
+# faq1 32/38, faq2 27/37, faq3 32/38, menu 24/28, help 26/28, thanks 25/27, cant_advise 29/43, emergency 82/82.
+FLOORS = {
+    "en": {
+        "overall": 0.80,
+        "facts": 0.72, "when": 0.68, "ask": 0.72, "bring": 0.70, "faq": 0.85, "faq1": 0.76, "faq2": 0.65,
+        "faq3": 0.76, "menu": 0.78, "help": 0.85, "thanks": 0.85, "cant_advise": 0.58, "emergency": 1.0,
+    },
+}
+MAX_FALSE_ALARMS = {"en": 0.08}  # measured 28 of 445 non-crisis texts (6.3%), 24 of them the 39 probes
+
+
+@pytest.fixture(scope="module")
+def app():
+    """The line as production builds it, once for this module (the model is learned at start-up)."""
+    return create_app({"TESTING": True, "TWILIO_AUTH_TOKEN": TOKEN, "SECRET_KEY": SECRET,
+                       "LINE_PHONE_NUMBER": LINE_NUMBER})
+
+
+@pytest.fixture
+def twilio(app):
+    """Signed requests, each from a fresh sender (no state cookie)."""
+    return Twilio(app.test_client())
+
+
+def matcher_for(language: str):
+    """The matcher of a line serving `language`, or a skip where that language has no examples yet."""
+    tag = LOCALES[language]
+    line = create_app({"TESTING": True, "TWILIO_AUTH_TOKEN": TOKEN, "SECRET_KEY": SECRET, "LINE_LOCALES": tag})
+    return line.extensions["matchers"][tag]
+
+
+def evaluation(language: str) -> list[dict]:
+    """The held-out texts of one language."""
+    return yaml.safe_load((EVAL / f"{language}.yaml").read_text(encoding="utf-8"))
+
+
+def wanted(matcher, label: str) -> str:
+    """The reply a label stands for (personal medical questions get HELP until content has cant_advise)."""
+    return matcher.cant_advise if label == "cant_advise" else label
+
+
+@pytest.mark.parametrize("language", sorted(FLOORS))
+def test_accuracy_per_label_stays_above_its_floor(language):
+    matcher = matcher_for(language)
+    rows = evaluation(language)
+    right, total = Counter(), Counter()
+    for row in rows:
+        total[row["label"]] += 1
+        right[row["label"]] += matcher.match(row["text"]).reply == wanted(matcher, row["label"])
+    scores = {label: right[label] / total[label] for label in total}
+    scores["overall"] = sum(right.values()) / len(rows)
+    report = ", ".join(f"{label} {score:.0%}" for label, score in scores.items())
+    print(f"\n{language}: {report}")  # shown with -s: the accuracy per label
+    below = {label: score for label, score in scores.items() if score < FLOORS[language][label]}
+    assert not below, f"below the floor: {below} (all: {report})"
+
+
+@pytest.mark.parametrize("language", ["en", "es", "cy"])
+def test_every_crisis_in_the_evaluation_set_gets_the_emergency_reply(language):
+    matcher = matcher_for(language)
+    missed = [row["text"] for row in evaluation(language)
+              if row["label"] == "emergency" and matcher.match(row["text"]).reply != "emergency"]
+    assert not missed, f"crises not redirected: {missed}"
+
+
+@pytest.mark.parametrize("language", sorted(MAX_FALSE_ALARMS))
+def test_false_alarms_stay_low(language):
+    matcher = matcher_for(language)
+    others = [row for row in evaluation(language) if row["label"] != "emergency"]
+    alarms = [row["text"] for row in others if matcher.match(row["text"]).reply == "emergency"]
+    assert len(alarms) / len(others) <= MAX_FALSE_ALARMS[language], alarms
+
+
+SHARED_WORDS = 4  # "hi", "thanks", "faq", "i cant breathe": everyone writes these, and rules answer most of them
+
+
+@pytest.mark.parametrize("language", ["en", "es", "cy"])
+def test_no_evaluation_text_of_several_words_is_among_the_examples(language):
+    path = ROOT / "content" / language / "examples.yaml"
+    if not path.exists():
+        pytest.skip(f"content/{language}/examples.yaml is not on this branch yet")
+    learned = {" ".join(tokens(text)) for texts in yaml.safe_load(path.read_text(encoding="utf-8")).values()
+               for text in texts}
+    shared = [row["text"] for row in evaluation(language)
+              if len(tokens(row["text"])) >= SHARED_WORDS and " ".join(tokens(row["text"])) in learned]
+    assert not shared, f"evaluation texts learned from, so they measure nothing: {shared}"
+
+
+# The failures the issue reported, by kind, through signed /sms requests.
+ISSUE_TEXTS = [
+    ("will my gp be annoyed if i ask to see someone else", "faq1"),
+    ("i feel bad asking for a different doctor, will they be offended", "faq1"),
+    ("should i take my list of medication with me", "bring"),
+    ("wot shld i tell the dr when i ask", "ask"),
+    ("Hello, I am 78 and my cardiologist says I need an operation on my heart valve. My son thinks I should get "
+     "a second opinion first. How would I go about getting one? Thank you, Margaret", "ask"),
+    ("is my lump cancer", "cant_advise"),
+    ("what dose of ibuprofen can i take", "cant_advise"),
+    ("what do my MRI results mean", "cant_advise"),
+    ("can we see someone else, and what do we need to take with us?", "ask"),
+    ("STOP please", "stop_hint"),
+    ("i have cut my wrists", "emergency"),
+    ("feeling sucidal", "emergency"),
+    ("took all my pills", "emergency"),
+    ("dont want to be here anymore", "emergency"),
+    ("cant breathe", "emergency"),
+]
+
+
+@pytest.mark.parametrize(("text", "label"), ISSUE_TEXTS)
+def test_issue_texts_get_the_right_reply(app, twilio, text, label):
+    content = Served.of(app)
+    reply = wanted(app.extensions["matchers"]["en-GB"], label)
+    assert twilio.message(text) == content.replies[reply][0]
+
+
+def test_a_number_in_a_question_is_not_a_list_number(twilio, app):
+    faq3 = Served.of(app).replies["faq3"][0]
+    assert twilio.message("ive had 3 diffrent answers from 3 doctors, who do i believe") != faq3
+
+
+def test_two_questions_carry_the_second_as_also(app):
+    match = app.extensions["matchers"]["en-GB"].match("can we see someone else, and what do we need to take with us?")
+    assert (match.reply, match.also) == ("ask", "bring")
+
+
+def test_one_question_has_no_also(app):
+    assert app.extensions["matchers"]["en-GB"].match("what should i bring to my appointment").also is None
+
+
+def test_a_courtesy_alone_is_still_a_courtesy(app):
+    matcher = app.extensions["matchers"]["en-GB"]
+    assert [matcher.match(text).reply for text in ("thanks very much, Joan", "hello there")] == ["thanks", "menu"]
+
+
+def test_every_emergency_example_is_a_crisis(app):
+    matcher = app.extensions["matchers"]["en-GB"]
+    examples = yaml.safe_load((ROOT / "content" / "en" / "examples.yaml").read_text(encoding="utf-8"))["emergency"]
+    assert [text for text in examples if matcher.match(text).reply != "emergency"] == []
+
+
+def test_the_crisis_check_reads_past_typos_and_endings(app):
+    matcher = app.extensions["matchers"]["en-GB"]
+    for text in ("sucidal", "suicidle thoughts", "i overdossed", "chest painss", "hes not breething"):
+        assert matcher.decide(text).rule == "crisis phrase", text
+    assert matcher.decide("what should i bring").rule != "crisis phrase"
+
+
+LONG_WORDS = " ".join(["what should i bring to my appointment, thank you"] * 40)[:1600]
+
+
+@pytest.mark.parametrize("text", ["a" * 65536, LONG_WORDS, "🙂" * 1600, "1" * 1600, "https://example.org/" * 80])
+def test_the_slowest_texts_stay_cheap(app, text):
+    matcher = app.extensions["matchers"]["en-GB"]
+    matcher.match(text)  # words seen once are cached, as in a running line
+    times = []
+    for _ in range(5):
+        began = time.perf_counter()
+        matcher.match(text)
+        times.append(time.perf_counter() - began)
+    assert sorted(times)[2] < 0.010, f"{sorted(times)[2] * 1000:.1f} ms"  # measured about 2 ms at most
+
+
+def test_explain_says_what_decided_and_why(app):
+    runner = app.test_cli_runner()
+    model = runner.invoke(args=["explain", "can we see someone else, and what do we need to take with us?"])
+    assert model.exit_code == 0
+    assert "reply:    ask" in model.output and "also:     bring" in model.output
+    assert re.search(r"confidence 0\.\d\d \(answers from 0\.\d\d", model.output)
+    assert re.search(r"scores:   bring 0\.\d\d, ask 0\.\d\d", model.output)
+    rule = runner.invoke(args=["explain", "feeling sucidal"])
+    assert "reply:    emergency" in rule.output and "decided:  crisis phrase" in rule.output
