@@ -20,16 +20,14 @@ from flask import (
 )
 from markupsafe import Markup, escape
 
-from app.content import Content, WebWords, load_web
+from app.content import SMS_MAX_CHARS, Content, WebWords, load_web
 from app.transcript import transcript
-from app.voice import KEYPAD, plays_piece, respond
+from app.voice import KEYPAD, MAX_SPEECH, plays_piece, respond
 from app.webhook import log_event
 
 bp = Blueprint("web", __name__)
 
 PAPERS = ("a4", "letter")
-MAX_TEXT = 1600  # the longest text Twilio delivers; the matcher reads only its first words anyway
-MAX_SPEECH = 300  # a few spoken sentences, as a speech recogniser would return them
 MAX_STEPS = 6  # redirects followed for one key press; the phone line needs two at most
 STEP = re.compile(r"^/voice(/[A-Za-z0-9_/-]*)?(\?[A-Za-z0-9_=&%.-]*)?$")
 ENDED = {"said": [], "gather": None, "redirect": None, "ended": True}
@@ -46,6 +44,9 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
 }
+# Production is served over https only (PUBLIC_BASE_URL must be https): browsers that saw it once
+# never try plain http again, for a year. Browsers ignore this header on http, so development is unaffected.
+HSTS = {"Strict-Transport-Security": "max-age=31536000; includeSubDomains"}
 
 
 @dataclass(frozen=True)
@@ -140,7 +141,7 @@ def try_again():
 @bp.post("/try/text")
 def try_text():
     """Answer a typed text exactly as the line would, through the same code: nothing is sent."""
-    body = request.form.get("message", "")[:MAX_TEXT]
+    body = request.form.get("message", "")[:SMS_MAX_CHARS]  # as /sms reads a text
     answer = current_app.extensions["sms_line"].answer(body, session)
     log_event("try-text", f"{answer.reply}:{answer.part}", "silent" if answer.text is None else "shown")
     text = {"sent": body, "reply": answer.text, "note": None if answer.text else site().words.text.silent}
@@ -210,11 +211,16 @@ def card_text():
     return Response(text + "\n", mimetype="text/plain")
 
 
+def security_headers(production: bool) -> dict[str, str]:
+    """The headers every page carries (gunicorn's own error pages too, see app/serving.py)."""
+    return SECURITY_HEADERS | HSTS if production else SECURITY_HEADERS
+
+
 def secure(response: Response) -> Response:
     """Add the security headers to every page that does not set its own (TwiML for Twilio needs none)."""
     if response.mimetype == "text/xml":  # the webhooks' answers: no browser renders them, and they are hot
         return response
-    for name, value in SECURITY_HEADERS.items():
+    for name, value in security_headers(current_app.config["LINE_ENV"] == "production").items():
         response.headers.setdefault(name, value)
     return response
 
