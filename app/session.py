@@ -5,9 +5,9 @@ costs about 55 us a text; this one costs a fraction of that for the same guarant
 that was not made with SECRET_KEY, or was made more than LIFETIME ago, is ignored. It holds only
 which list or part comes next, and when it was written.
 
-The SMS line's cookie is read and written on /sms only. Every other page (the try-it panel)
-gets a cookie of its own name, signed with a key of its own, so a cookie the panel minted for
-anyone who asks can never be replayed as a patient's conversation on /sms, nor the other way.
+The try-it panel (/try/...) gets a cookie of its own name, signed with a key of its own: a cookie
+the panel mints for anyone who asks can never be replayed as a patient's conversation on /sms,
+nor the other way round.
 """
 
 import base64
@@ -22,7 +22,7 @@ from flask import Flask, Request, Response
 from flask.sessions import SecureCookieSession, SessionInterface
 
 LIFETIME = timedelta(hours=4)  # as long as Twilio keeps a cookie for one sender
-SMS_PATH = "/sms"
+TRY_IT_PATH = "/try/"  # the web panel that answers typed texts exactly as /sms does
 ISSUED = "t"  # the field holding the cookie's issue time, in whole seconds since the epoch
 CLOCK_SKEW = 60  # seconds a cookie may seem to come from the future (clocks of several machines)
 
@@ -51,11 +51,11 @@ class SignedStateSession(SessionInterface):
             return hmac.new(secret_key.encode(), b"second-opinion-line " + label, hashlib.sha256).digest()
 
         self.sms = Purpose(cookie_name, derive(b"session"))
-        self.web = Purpose(f"{cookie_name}_web", derive(b"web session"))
+        self.try_it = Purpose(f"{cookie_name}_try", derive(b"try-it session"))
 
     def purpose(self, request: Request) -> Purpose:
-        """The SMS conversation on /sms, the web pages' own cookie everywhere else."""
-        return self.sms if request.path == SMS_PATH else self.web
+        """The try-it panel's own cookie under /try/, the SMS conversation's everywhere else."""
+        return self.try_it if request.path.startswith(TRY_IT_PATH) else self.sms
 
     @staticmethod
     def signature(key: bytes, payload: bytes) -> bytes:
