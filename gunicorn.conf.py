@@ -18,5 +18,5 @@ workers = _serving["WEB_CONCURRENCY"]
 worker_class = "app.serving.LineWorker"
 threads = _serving["WEB_THREADS"]
 control_socket_disable = True  # no runtime control of the line through a socket file (gunicorn 25.1+)
-timeout = 14  # a stuck worker is replaced before Twilio's 15-second limit
+timeout = 14  # a worker whose main loop stops is replaced before Twilio's 15-second limit
 graceful_timeout = 10  # on SIGTERM, in-flight requests get this long to finish
