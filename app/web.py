@@ -47,6 +47,9 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
 }
+# Production is served over https only (PUBLIC_BASE_URL must be https): browsers that saw it once
+# never try plain http again, for a year. Browsers ignore this header on http, so development is unaffected.
+HSTS = {"Strict-Transport-Security": "max-age=31536000; includeSubDomains"}
 
 
 @dataclass(frozen=True)
@@ -232,11 +235,16 @@ def card_text():
     return Response(text + "\n", mimetype="text/plain")
 
 
+def security_headers(production: bool) -> dict[str, str]:
+    """The headers every page carries (gunicorn's own error pages too, see app/serving.py)."""
+    return SECURITY_HEADERS | HSTS if production else SECURITY_HEADERS
+
+
 def secure(response: Response) -> Response:
     """Add the security headers to every page that does not set its own (TwiML for Twilio needs none)."""
     if response.mimetype == "text/xml":  # the webhooks' answers: no browser renders them, and they are hot
         return response
-    for name, value in SECURITY_HEADERS.items():
+    for name, value in security_headers(current_app.config["LINE_ENV"] == "production").items():
         response.headers.setdefault(name, value)
     return response
 

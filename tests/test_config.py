@@ -8,7 +8,13 @@ from support import SECRET, TOKEN, Served
 from app import config, create_app
 from app.errors import StartupError
 
-PRODUCTION = {"LINE_ENV": "production", "TWILIO_AUTH_TOKEN": "a-real-twilio-auth-token", "SECRET_KEY": SECRET}
+TWILIO_SHAPED = "4f0c3a1e9b7d2c5a8e6f1b3d7a9c0e24"  # 32 hex characters, as the Twilio console shows a token
+PRODUCTION = {
+    "LINE_ENV": "production",
+    "TWILIO_AUTH_TOKEN": TWILIO_SHAPED,
+    "SECRET_KEY": SECRET,
+    "PUBLIC_BASE_URL": "https://line.example.org",
+}
 
 
 @pytest.fixture
@@ -97,9 +103,83 @@ def test_production_refuses_development_secrets(environ, change, expected):
     assert expected in str(refused.value)
 
 
-def test_a_production_secret_of_32_characters_is_enough(environ):
-    environ(**{**PRODUCTION, "SECRET_KEY": "x" * 32})
-    assert create_app().config["SECRET_KEY"] == "x" * 32
+def test_a_production_secret_of_32_random_characters_is_enough(environ):
+    key = "Vq3x9LmZ0aTk7RwP2nYc5HsJ8dGf1UbE"
+    environ(**{**PRODUCTION, "SECRET_KEY": key})
+    assert create_app().config["SECRET_KEY"] == key
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"TWILIO_AUTH_TOKEN": "x"}, "production needs TWILIO_AUTH_TOKEN as the Twilio console shows it"),
+        ({"TWILIO_AUTH_TOKEN": TWILIO_SHAPED[:31]}, "production needs TWILIO_AUTH_TOKEN as the Twilio console"),
+        ({"TWILIO_AUTH_TOKEN": TWILIO_SHAPED + "0"}, "production needs TWILIO_AUTH_TOKEN as the Twilio console"),
+        ({"TWILIO_AUTH_TOKEN": "0" * 32}, "production needs TWILIO_AUTH_TOKEN as the Twilio console shows it"),
+        ({"TWILIO_AUTH_TOKEN": "0123456789abcdef" * 2}, "production needs TWILIO_AUTH_TOKEN as the Twilio console"),
+        ({"TWILIO_AUTH_TOKEN": "a-real-twilio-auth-token"}, "production needs TWILIO_AUTH_TOKEN as the Twilio console"),
+        ({"SECRET_KEY": "x" * 64}, "production needs a random SECRET_KEY: this one repeats itself"),
+        ({"SECRET_KEY": "abab1212" * 6}, "production needs a random SECRET_KEY: this one repeats itself"),
+        ({"SECRET_KEY": "secret-secret-secret-secret-secret"}, "production needs a random SECRET_KEY"),
+        ({"SECRET_KEY": "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaabcdef"}, "production needs a random SECRET_KEY"),
+        ({"SECRET_KEY": TWILIO_SHAPED}, "production needs SECRET_KEY different from TWILIO_AUTH_TOKEN"),
+        ({"SECRET_KEY": TWILIO_SHAPED.upper()}, "production needs SECRET_KEY different from TWILIO_AUTH_TOKEN"),
+        ({"PUBLIC_BASE_URL": ""}, "production needs PUBLIC_BASE_URL set to the https:// address Twilio calls"),
+        ({"PUBLIC_BASE_URL": "http://line.example.org"}, "production needs PUBLIC_BASE_URL set to the https://"),
+        ({"TWILIO_API_BASE_URL": "http://127.0.0.1:9"}, "setting TWILIO_API_BASE_URL is for tests only"),
+        ({"TWILIO_API_BASE_URL": "https://api.twilio.com"}, "setting TWILIO_API_BASE_URL is for tests only"),
+    ],
+    ids=["one-char-token", "short-token", "long-token", "zero-token", "pattern-token", "not-hex-token",
+         "repeated-key", "periodic-key", "word-key", "low-variety-key", "key-is-token", "key-is-token-upper",
+         "no-base-url", "http-base-url", "api-override", "api-override-https"],
+)
+def test_production_refuses_unsafe_settings_in_one_line(environ, change, expected):
+    environ(**PRODUCTION)
+    environ(**change)
+    with pytest.raises(StartupError) as refused:
+        create_app()
+    assert str(refused.value).startswith(expected)
+    assert "\n" not in str(refused.value)
+
+
+def test_in_development_the_api_override_and_a_missing_base_url_are_allowed(environ):
+    environ(TWILIO_API_BASE_URL="http://127.0.0.1:9")
+    assert create_app().config["TWILIO_API_BASE_URL"] == "http://127.0.0.1:9"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("-1", "setting PROXY_HOPS: -1 must be from 0 to 5"), ("6", "setting PROXY_HOPS: 6 must be from 0 to 5"),
+     ("one", "setting PROXY_HOPS: 'one' is not a whole number")],
+)
+@pytest.mark.parametrize("mode", ["development", "production"])
+def test_proxy_hops_out_of_range_are_refused_in_every_mode(environ, mode, value, expected):
+    environ(**{**PRODUCTION, "LINE_ENV": mode, "PROXY_HOPS": value})
+    with pytest.raises(StartupError) as refused:
+        create_app()
+    assert str(refused.value) == expected
+
+
+def test_the_serving_settings_default_to_two_workers_of_eight_threads():
+    assert config.serving({}) == {"WEB_CONCURRENCY": 2, "WEB_THREADS": 8}
+    assert config.serving({"WEB_CONCURRENCY": " 4 ", "WEB_THREADS": "16"}) == {"WEB_CONCURRENCY": 4, "WEB_THREADS": 16}
+
+
+@pytest.mark.parametrize(
+    ("environ", "expected"),
+    [
+        ({"WEB_CONCURRENCY": "abc"}, "setting WEB_CONCURRENCY: 'abc' is not a whole number"),
+        ({"WEB_CONCURRENCY": "0"}, "setting WEB_CONCURRENCY: 0 must be from 1 to 32"),
+        ({"WEB_CONCURRENCY": "-2"}, "setting WEB_CONCURRENCY: -2 must be from 1 to 32"),
+        ({"WEB_CONCURRENCY": "33"}, "setting WEB_CONCURRENCY: 33 must be from 1 to 32"),
+        ({"WEB_THREADS": "0"}, "setting WEB_THREADS: 0 must be from 1 to 64"),
+        ({"WEB_THREADS": "2.5"}, "setting WEB_THREADS: '2.5' is not a whole number"),
+    ],
+)
+def test_worker_settings_out_of_range_or_not_numbers_are_refused_by_name(environ, expected):
+    with pytest.raises(StartupError) as refused:
+        config.serving(environ)
+    assert str(refused.value) == expected
 
 
 @pytest.mark.parametrize(

@@ -3,10 +3,13 @@
 import logging
 
 import pytest
-from support import CALLER, LINE_NUMBER, SECRET, TOKEN, Twilio, assert_valid_twiml
+from support import CALLER, LINE_NUMBER, TOKEN, Twilio, assert_valid_twiml
 from twilio.request_validator import RequestValidator
 
 SMS = {"From": CALLER, "To": LINE_NUMBER, "Body": "FAQ", "MessageSid": "SM" + "a" * 32}
+PUBLIC = "https://line.example.org"
+PRODUCTION_TOKEN = "4f0c3a1e9b7d2c5a8e6f1b3d7a9c0e24"  # shaped like a Twilio auth token
+PRODUCTION = {"LINE_ENV": "production", "TWILIO_AUTH_TOKEN": PRODUCTION_TOKEN, "PUBLIC_BASE_URL": PUBLIC}
 
 
 def signature(url: str, params: dict, token: str = TOKEN) -> str:
@@ -76,10 +79,9 @@ def test_an_oversize_request_gets_413(client):
     assert response.status_code == 413
 
 
-def test_the_session_cookie_is_signed_httponly_samesite_and_secure_in_production(make_app, monkeypatch):
-    monkeypatch.setenv("LINE_ENV", "production")
-    app = make_app(TWILIO_AUTH_TOKEN=TOKEN, SECRET_KEY=SECRET)
-    response = Twilio(app.test_client()).sms("FAQ")
+def test_the_session_cookie_is_signed_httponly_samesite_and_secure_in_production(make_app):
+    app = make_app(**PRODUCTION)
+    response = Twilio(app.test_client(), token=PRODUCTION_TOKEN).post("/sms", SMS, url=f"{PUBLIC}/sms")
     cookie = response.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "Secure" in cookie and "SameSite=Lax" in cookie
     assert CALLER not in cookie
@@ -244,3 +246,210 @@ def test_a_session_cookie_from_another_secret_key_is_ignored_and_from_ours_is_ke
 def test_the_session_cookie_lives_as_long_as_twilio_keeps_it(twilio):
     cookie = twilio.sms("FAQ").headers["Set-Cookie"]
     assert "Max-Age=14400" in cookie
+
+
+def test_in_production_the_host_a_request_claims_is_never_what_is_signed(make_app):
+    client = make_app(**PRODUCTION, PROXY_HOPS=1).test_client()
+    forged_host = {"Host": "other-app.example", "X-Forwarded-Host": "other-app.example", "X-Forwarded-Proto": "https"}
+    for url in ("https://other-app.example/sms", "http://other-app.example/sms"):
+        headers = {"X-Twilio-Signature": signature(url, SMS, PRODUCTION_TOKEN), **forged_host}
+        assert client.post("/sms", data=SMS, headers=headers).status_code == 403
+    headers = {"X-Twilio-Signature": signature(f"{PUBLIC}/sms", SMS, PRODUCTION_TOKEN), **forged_host}
+    assert client.post("/sms", data=SMS, headers=headers).status_code == 200
+
+
+# Twilio's webhooks as its documentation lists their fields (every optional one present), each as
+# long as Twilio makes it: what the cheap limits must always let through, with room to spare.
+def twilio_sms(**extra: str) -> dict:
+    """An incoming SMS with every field Twilio documents, a 1,600-character body of emoji included."""
+    place = {f"{side}{part}": value for side in ("From", "To") for part, value in
+             (("City", "LONDON"), ("State", ""), ("Zip", ""), ("Country", "GB"))}
+    sid = "SM" + "0123456789abcdef" * 2
+    return {"MessageSid": sid, "SmsSid": sid, "SmsMessageSid": sid, "AccountSid": "AC" + "1" * 32,
+            "MessagingServiceSid": "MG" + "2" * 32, "From": CALLER, "To": LINE_NUMBER, "Body": "\U0001F642" * 1600,
+            "NumMedia": "0", "NumSegments": "10", "SmsStatus": "received", "ApiVersion": "2010-04-01",
+            "ReferralNumMedia": "0", **place, **extra}
+
+
+def twilio_whatsapp() -> dict:
+    """An incoming WhatsApp message with ten pictures, a reply, a button, a location and a referral."""
+    media = {f"Media{kind}{n}": value for n in range(10) for kind, value in (
+        ("Url", f"https://api.twilio.com/2010-04-01/Accounts/AC{'1' * 32}/Messages/MM{'3' * 32}/Media/ME{'4' * 32}"),
+        ("ContentType", "image/jpeg"))}
+    whatsapp = {"ProfileName": "A Patient", "WaId": CALLER[1:], "Forwarded": "true", "FrequentlyForwarded": "false",
+                "ButtonText": "Menu", "ButtonPayload": "menu", "MessageType": "text", "Latitude": "51.5",
+                "Longitude": "-0.12", "Address": "1 Street, London", "Label": "Clinic",
+                "OriginalRepliedMessageSender": f"whatsapp:{LINE_NUMBER}", "OriginalRepliedMessageSid": "SM" + "5" * 32,
+                "ReferralBody": "x" * 200, "ReferralHeadline": "x" * 60, "ReferralSourceId": "1" * 16,
+                "ReferralSourceType": "ad", "ReferralSourceUrl": "https://fb.me/" + "x" * 20,
+                "ReferralMediaId": "1" * 16, "ReferralMediaContentType": "image/jpeg",
+                "ReferralMediaUrl": "https://example.org/" + "x" * 60, "ReferralCtwaClid": "x" * 100,
+                "ChannelMetadata": '{"type":"whatsapp","data":{"context":{"ProfileName":"A Patient"}}}'}
+    return twilio_sms(From=f"whatsapp:{CALLER}", To=f"whatsapp:{LINE_NUMBER}", NumMedia="10", **media, **whatsapp)
+
+
+def twilio_call_step() -> dict:
+    """A call's Gather result with speech, keys, caller name, STIR/SHAKEN and forwarding fields."""
+    place = {f"{who}{part}": value for who in ("From", "To", "Caller", "Called") for part, value in
+             (("City", "LONDON"), ("State", ""), ("Zip", ""), ("Country", "GB"))}
+    return {"CallSid": "CA" + "6" * 32, "AccountSid": "AC" + "1" * 32, "From": CALLER, "To": LINE_NUMBER,
+            "Caller": CALLER, "Called": LINE_NUMBER, "CallStatus": "in-progress", "Direction": "inbound",
+            "ApiVersion": "2010-04-01", "CallToken": "x" * 400, "CallerName": "A PATIENT", "ForwardedFrom": CALLER,
+            "ParentCallSid": "CA" + "7" * 32, "StirVerstat": "TN-Validation-Passed-A", "StirPassportToken": "x" * 600,
+            "AddOns": '{"status":"successful","results":{}}', "Digits": "1", "FinishedOnKey": "",
+            "SpeechResult": "what should I bring " * 25, "Confidence": "0.92", "Language": "en-GB", "msg": "Gather End",
+            **place}
+
+
+def twilio_call_status() -> dict:
+    """A call's status callback, with every duration, timestamp and recording field."""
+    return {**{k: v for k, v in twilio_call_step().items() if k not in ("Digits", "SpeechResult", "msg")},
+            "CallStatus": "completed", "CallDuration": "95", "Duration": "2",
+            "Timestamp": "Tue, 01 Dec 2026 22:00:00 +0000",
+            "CallbackSource": "call-progress-events", "SequenceNumber": "3", "SipResponseCode": "200",
+            "RecordingUrl": "https://api.twilio.com/x", "RecordingSid": "RE" + "8" * 32, "RecordingDuration": "90"}
+
+
+REAL_REQUESTS = {
+    "sms": ("/sms", twilio_sms()),
+    "whatsapp": ("/sms", twilio_whatsapp()),
+    "call step": ("/voice/after/bring?silence=0&wrong=0&sent=0", twilio_call_step()),
+    "call status": ("/voice/menu/main?silence=1&wrong=0&sent=0", twilio_call_status()),
+}
+
+
+@pytest.mark.parametrize("kind", REAL_REQUESTS)
+def test_twilios_richest_real_requests_pass_the_cheap_limits_with_room_to_spare(app, kind):
+    import urllib.parse
+
+    from app.webhook import MAX_FIELDS
+
+    path, params = REAL_REQUESTS[kind]
+    query = urllib.parse.urlsplit(path).query
+    fields = len(params) + (query.count("&") + 1 if query else 0)
+    size = len(urllib.parse.urlencode(params))
+    assert fields * 2 <= MAX_FIELDS, f"{kind}: {fields} fields"
+    assert size * 2 <= app.config["MAX_CONTENT_LENGTH"], f"{kind}: {size} bytes"
+    response = Twilio(app.test_client()).post(path, params)
+    assert response.status_code == 200
+    assert_valid_twiml(response.get_data(as_text=True), messaging=path == "/sms")
+
+
+def test_many_fields_are_refused_cheaply_before_the_signature_is_computed(client, caplog):
+    import urllib.parse
+
+    from app.webhook import MAX_FIELDS
+
+    crowd = "&".join(["="] * 9000)  # the attack: 62 KB of empty parameters
+    barely = urllib.parse.urlencode([(f"f{n}", "") for n in range(MAX_FIELDS + 1 - len(SMS))] + list(SMS.items()))
+    with caplog.at_level(logging.INFO, logger="line"):
+        for body in (crowd, barely):
+            response = client.post("/sms", data=body, content_type="application/x-www-form-urlencoded",
+                                   headers={"X-Twilio-Signature": "anything"})
+            assert response.status_code == 400
+            assert len(response.data) < 64
+    assert [record.getMessage().count("outcome=refused-400") for record in caplog.records] == [1, 1]
+    assert "forbidden" not in caplog.text  # no signature was checked
+
+
+def test_fields_in_the_query_count_too(client):
+    from app.webhook import MAX_FIELDS
+
+    query = "&".join(f"q{n}=1" for n in range(MAX_FIELDS))
+    response = client.post(f"/voice/menu/main?{query}", data={"From": CALLER}, headers={"X-Twilio-Signature": "x"})
+    assert response.status_code == 400
+
+
+def test_an_oversize_request_is_refused_with_a_tiny_answer_and_logged(client, caplog):
+    body = {**SMS, "Body": "x" * (70 * 1024)}
+    with caplog.at_level(logging.INFO, logger="line"):
+        signed = {"X-Twilio-Signature": signature("http://localhost/sms", body)}
+        response = client.post("/sms", data=body, headers=signed)
+    assert response.status_code == 413
+    assert len(response.data) < 64
+    assert "outcome=refused-413" in caplog.text
+
+
+def test_a_body_that_is_not_a_form_is_refused(client):
+    response = client.post("/sms", data='{"Body": "FAQ"}', content_type="application/json",
+                           headers={"X-Twilio-Signature": signature("http://localhost/sms", {})})
+    assert response.status_code == 415
+
+
+def test_a_text_is_read_to_1600_characters_by_sms_and_the_try_it_panel_alike(twilio, client, content):
+    text = "." * 1600 + " BRING"  # the keyword after Twilio's limit: no real text puts it there
+    by_sms = twilio.message(text)
+    by_panel = client.post("/try/text", data={"message": text}, headers={"Accept": "application/json"}).get_json()
+    assert by_sms == by_panel["reply"] == content.replies["not_understood"][0]
+    assert twilio.message("." * 1594 + " BRING") == content.replies["bring"][0]
+
+
+def test_speech_is_read_to_the_same_length_on_the_phone_and_in_the_try_it_panel(twilio, client):
+    from support import Call
+
+    words = "." * 400 + " what should I bring"
+    call = Call(twilio)
+    call.start()
+    phone = call.say(words).said
+    panel = client.post("/try/call", data={"step": "/voice/menu/main", "SpeechResult": words},
+                        headers={"Accept": "application/json"}).get_json()["said"]
+    assert phone[0] == panel[0]
+    assert "bring" in phone[0].lower()
+
+
+def cookie_value(response, name: str) -> str:
+    """The value a response sets for one cookie."""
+    for header in response.headers.getlist("Set-Cookie"):
+        if header.startswith(f"{name}="):
+            return header.split(";")[0].split("=", 1)[1]
+    raise AssertionError(f"no {name} cookie in {response.headers.getlist('Set-Cookie')}")
+
+
+def test_a_cookie_from_the_try_it_panel_cannot_be_replayed_on_sms(make_app, content):
+    app = make_app()
+    panel = app.test_client().post("/try/text", data={"message": "FAQ"}, headers={"Accept": "application/json"})
+    minted = panel.headers["Set-Cookie"].split(";")[0].split("=", 1)[1]
+    assert not panel.headers["Set-Cookie"].startswith("session=")
+    replayed = app.test_client()
+    replayed.set_cookie("session", minted, domain="localhost")
+    assert Twilio(replayed).message("2") == content.replies["not_understood"][0]
+
+    sms_cookie = cookie_value(Twilio(app.test_client()).sms("FAQ"), "session")
+    back = app.test_client()
+    back.set_cookie(panel.headers["Set-Cookie"].split("=", 1)[0], sms_cookie, domain="localhost")
+    answer = back.post("/try/text", data={"message": "2"}, headers={"Accept": "application/json"}).get_json()
+    assert answer["reply"] == content.replies["not_understood"][0]
+
+
+@pytest.mark.parametrize(("age_hours", "kept"), [(3.9, True), (4.1, False), (24 * 365, False), (-1, False)])
+def test_the_session_cookie_expires_four_hours_after_it_was_issued(app, content, age_hours, kept):
+    import time
+
+    interface = app.session_interface
+    cookie = interface.encode(interface.sms, {"list": "faq"}, issued=time.time() - age_hours * 3600)
+    client = app.test_client()
+    client.set_cookie("session", cookie, domain="localhost")
+    expected = content.replies["faq2"][0] if kept else content.replies["not_understood"][0]
+    assert Twilio(client).message("2") == expected
+
+
+def test_a_signed_cookie_without_an_issue_time_is_ignored(app, content):
+    import base64
+    import json
+
+    interface = app.session_interface
+    payload = base64.urlsafe_b64encode(json.dumps({"list": "faq"}).encode()).rstrip(b"=")
+    undated = (payload + b"." + interface.signature(interface.sms.key, payload)).decode()
+    client = app.test_client()
+    client.set_cookie("session", undated, domain="localhost")
+    assert Twilio(client).message("2") == content.replies["not_understood"][0]
+
+
+def test_pages_carry_hsts_in_production_only_and_twiml_never(make_app):
+    production = make_app(**PRODUCTION).test_client()
+    page = production.get("/", base_url=PUBLIC)
+    assert page.headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
+    assert production.get("/card", base_url=PUBLIC).headers["Strict-Transport-Security"]
+    twiml = Twilio(production, token=PRODUCTION_TOKEN).post("/sms", SMS, url=f"{PUBLIC}/sms")
+    assert "Strict-Transport-Security" not in twiml.headers
+    assert "Strict-Transport-Security" not in make_app().test_client().get("/").headers

@@ -3,6 +3,7 @@
 import contextlib
 import http.client
 import os
+import select
 import signal
 import socket
 import subprocess
@@ -21,8 +22,9 @@ from twilio.request_validator import RequestValidator
 from app import config
 
 ROOT = Path(__file__).resolve().parents[1]
-TOKEN = "serving-test-auth-token"
+TOKEN = "7c1e4b9a2f6d0c3e8a5b1f7d4c2e9a06"  # shaped like a Twilio auth token, as production requires
 SECRET = "serving-test-secret-key-0123456789abcdef0123456789"
+PUBLIC = "https://line.example.org"  # PUBLIC_BASE_URL: what Twilio calls, and so what it signs
 WAIT = 10  # seconds: the longest any step here may take before the test fails
 
 
@@ -46,17 +48,20 @@ def free_port() -> int:
 def environment(tmp_path: Path, **settings: str) -> dict:
     """The platform's environment: the venv first on PATH, none of the line's settings but those given."""
     env = {name: value for name, value in os.environ.items() if name not in config.DEFAULTS}
-    env.pop("WEB_CONCURRENCY", None)  # the gunicorn.conf.py default is the setting under test
+    for name in config.SERVING:  # the gunicorn.conf.py defaults are the settings under test
+        env.pop(name, None)
     env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
-    # gunicorn puts its control socket at one per-user path; give each server its own so they never clash.
-    env["XDG_RUNTIME_DIR"] = str(tmp_path)
+    env["XDG_RUNTIME_DIR"] = str(tmp_path)  # where gunicorn would put its control socket (it must not)
     return env | settings
 
 
 def production(tmp_path: Path, **settings: str) -> dict:
     """A good production environment, with any setting overridden."""
     return environment(
-        tmp_path, **{"TWILIO_AUTH_TOKEN": TOKEN, "SECRET_KEY": SECRET, "LINE_PHONE_NUMBER": LINE_NUMBER} | settings
+        tmp_path,
+        **{"TWILIO_AUTH_TOKEN": TOKEN, "SECRET_KEY": SECRET, "LINE_PHONE_NUMBER": LINE_NUMBER}
+        | {"PUBLIC_BASE_URL": PUBLIC}
+        | settings,
     )
 
 
@@ -147,7 +152,7 @@ def healthy(port: int) -> bool:
 def signed_sms(port: int, body: str):
     """Text the served line as Twilio would: form-encoded, signed for the URL it is sent to."""
     params = {"From": CALLER, "To": LINE_NUMBER, "Body": body, "NumMedia": "0", "MessageSid": "SM" + "0" * 32}
-    signature = RequestValidator(TOKEN).compute_signature(f"http://127.0.0.1:{port}/sms", params)
+    signature = RequestValidator(TOKEN).compute_signature(f"{PUBLIC}/sms", params)
     headers = {"Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": signature}
     return request(port, "POST", "/sms", urllib.parse.urlencode(params), headers)
 
@@ -218,10 +223,22 @@ def refused_start(tmp_path, **settings) -> tuple[int, list[str], str]:
         ({"TWILIO_AUTH_TOKEN": ""}, "Error: production needs TWILIO_AUTH_TOKEN set in the environment"),
         ({"SECRET_KEY": ""}, "Error: production needs SECRET_KEY set in the environment"),
         ({"SECRET_KEY": "too-short-for-production"}, "Error: production needs SECRET_KEY of at least 32"),
+        ({"TWILIO_AUTH_TOKEN": "x"}, "Error: production needs TWILIO_AUTH_TOKEN as the Twilio console shows it"),
+        ({"SECRET_KEY": "x" * 40}, "Error: production needs a random SECRET_KEY: this one repeats itself"),
+        ({"SECRET_KEY": TOKEN}, "Error: production needs SECRET_KEY different from TWILIO_AUTH_TOKEN"),
+        ({"PUBLIC_BASE_URL": ""}, "Error: production needs PUBLIC_BASE_URL set to the https:// address"),
+        ({"PUBLIC_BASE_URL": "http://line.example.org"}, "Error: production needs PUBLIC_BASE_URL set to the https://"),
+        ({"TWILIO_API_BASE_URL": "http://127.0.0.1:9"}, "Error: setting TWILIO_API_BASE_URL is for tests only"),
+        ({"PROXY_HOPS": "-1"}, "Error: setting PROXY_HOPS: -1 must be from 0 to 5"),
+        ({"WEB_CONCURRENCY": "0"}, "Error: setting WEB_CONCURRENCY: 0 must be from 1 to 32"),
+        ({"WEB_CONCURRENCY": "abc"}, "Error: setting WEB_CONCURRENCY: 'abc' is not a whole number"),
+        ({"WEB_THREADS": "0"}, "Error: setting WEB_THREADS: 0 must be from 1 to 64"),
     ],
-    ids=["no auth token", "no secret key", "short secret key"],
+    ids=["no auth token", "no secret key", "short secret key", "weak token", "repeated key", "key is token",
+         "no base url", "http base url", "api override", "negative proxy hops", "no workers", "workers not a number",
+         "no threads"],
 )
-def test_production_refuses_missing_secrets_in_one_line(tmp_path, settings, message):
+def test_production_refuses_unsafe_settings_in_one_line(tmp_path, settings, message):
     exit_code, printed, output = refused_start(tmp_path, **settings)
     assert exit_code != 0
     assert len(printed) == 1 and printed[0].startswith(message), output
@@ -247,3 +264,104 @@ def test_serves_a_signed_text_with_a_message(line, content):
     assert headers["Content-Type"].startswith("text/xml")
     messages = assert_valid_twiml(body.decode(), messaging=True).findall("Message")
     assert [message.text for message in messages] == [content.replies["bring"][0]]
+
+
+def test_the_control_socket_is_off(line, tmp_path):
+    _, port = line
+    assert healthy(port)
+    time.sleep(3)  # gunicorn opens it (when on) in a thread after the workers start: give it the time
+    assert not (tmp_path / "gunicorn.ctl").exists()
+
+
+SLOW_HEADERS = b"POST /sms HTTP/1.1\r\nHost: line.example.org\r\nX-Slow: " + b"y" * 200 + b"\r\n\r\n"
+SLOW_BODY_HEAD = (
+    b"POST /sms HTTP/1.1\r\nHost: line.example.org\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+    b"Content-Length: 200\r\n\r\n"
+)
+
+
+def dribble(port: int, kind: str, stop: threading.Event, cut: list) -> None:
+    """Keep one connection sending a byte a second (of headers, or of a body), reconnecting whenever it is cut."""
+    while not stop.is_set():
+        sock = socket.create_connection(("127.0.0.1", port), timeout=WAIT)
+        head, slow = (b"", SLOW_HEADERS) if kind == "headers" else (SLOW_BODY_HEAD, b"x" * 200)
+        opened, answer = time.monotonic(), b""
+        try:
+            sock.sendall(head)
+            for byte in slow:
+                readable, _, _ = select.select([sock], [], [], 1)  # the server's answer, or a second to wait
+                if readable:
+                    answer = sock.recv(4096)
+                    break
+                sock.sendall(bytes([byte]))
+            else:
+                answer = b"(sent everything)"
+        except OSError:
+            answer = answer or b"(reset)"
+        finally:
+            sock.close()
+        if not stop.is_set():
+            cut.append((kind, time.monotonic() - opened, answer[:40]))
+
+
+def test_slow_clients_cannot_starve_the_line(line):
+    from app.serving import READ_SECONDS
+
+    _, port = line
+    slow_connections = 6  # three times the workers (WEB_CONCURRENCY's default, 2)
+    stop, cut = threading.Event(), []
+    clients = [
+        threading.Thread(target=dribble, args=(port, "headers" if n % 2 else "body", stop, cut), daemon=True)
+        for n in range(slow_connections)
+    ]
+    for client in clients:
+        client.start()
+    timings = []
+    try:
+        time.sleep(1.5)  # every slow connection has started dribbling
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            started = time.monotonic()
+            answer = signed_sms(port, "FAQ")
+            timings.append((time.monotonic() - started, answer and answer[0]))
+            time.sleep(0.2)
+    finally:
+        stop.set()
+        for client in clients:
+            client.join(WAIT)
+    slowest = max(seconds for seconds, _ in timings)
+    assert all(status == 200 for _, status in timings), timings
+    assert slowest < 1, f"slowest answer {slowest:.2f} s of {len(timings)}"
+    assert len(timings) >= 50
+    # Each slow connection was answered 408 and closed once its request's time was up, not held.
+    assert {kind for kind, _, _ in cut} == {"headers", "body"}, cut
+    for kind, held, answer in cut:
+        assert answer.startswith(b"HTTP/1.1 408 "), (kind, answer)
+        assert READ_SECONDS - 0.5 < held < READ_SECONDS + 2, (kind, held)
+
+
+@pytest.mark.parametrize(
+    ("raw", "status"),
+    [
+        (b"NOT A REQUEST\r\n\r\n", 400),
+        (b"GET /" + b"a" * 5000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 414),
+        (b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 9000 + b"\r\n\r\n", 431),
+    ],
+    ids=["bad request line", "long uri", "long header"],
+)
+def test_gunicorns_own_error_pages_carry_the_security_headers(line, raw, status):
+    from app.web import HSTS, SECURITY_HEADERS
+
+    _, port = line
+    with socket.create_connection(("127.0.0.1", port), timeout=WAIT) as sock:
+        sock.sendall(raw)
+        answer = b""
+        while chunk := sock.recv(4096):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    assert lines[0].startswith(f"HTTP/1.1 {status} "), lines[0]
+    headers = dict(line.split(": ", 1) for line in lines[1:])
+    for name, value in (SECURITY_HEADERS | HSTS).items():
+        assert headers.get(name) == value, (name, headers)
+    assert int(headers["Content-Length"]) == len(body)

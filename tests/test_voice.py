@@ -347,13 +347,16 @@ def test_voice_settings_the_line_cannot_use_stop_it_starting(make_app, setting, 
 def test_unsigned_or_forged_requests_are_refused_in_every_mode(make_app, path, env):
     from support import TOKEN, Twilio
 
-    client = make_app(LINE_ENV=env).test_client()
+    token, base = TOKEN, "http://localhost"
+    if env == "production":  # a Twilio-shaped token and the https URL Twilio signs
+        token, base = "4f0c3a1e9b7d2c5a8e6f1b3d7a9c0e24", "https://line.example.org"
+    public = base if env == "production" else ""
+    client = make_app(LINE_ENV=env, TWILIO_AUTH_TOKEN=token, PUBLIC_BASE_URL=public).test_client()
     params = {"From": "+447700900456", "Digits": "1"}
     assert client.post(path, data=params).status_code == 403
-    assert Twilio(client, token="not-the-token").post(path, params).status_code == 403
-    signed_other_url = Twilio(client, token=TOKEN).post(path, params, url="http://localhost/voice/after/help")
-    assert signed_other_url.status_code == 403
-    assert Twilio(client, token=TOKEN).post(path, params).status_code == 200
+    assert Twilio(client, token="not-the-token").post(path, params, url=base + path).status_code == 403
+    assert Twilio(client, token=token).post(path, params, url=f"{base}/voice/after/help").status_code == 403
+    assert Twilio(client, token=token).post(path, params, url=base + path).status_code == 200
 
 
 STEPS = ["/voice", "/voice/menu/main", "/voice/menu/faq", "/voice/end/when", "/voice/after/bring?sent=1"]

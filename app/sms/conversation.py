@@ -62,7 +62,7 @@ class Conversation:
             state.clear()
             return self.reply(self.served[code], "menu", 1, state)
         tag, match = self.understand(body, tag)
-        if tag != state.get("locale"):
+        if tag != state.get("locale", tag):
             for key in ("more", "list"):  # a follow-up means nothing in another language
                 state.pop(key, None)
         if match.kind is Kind.SILENT:
