@@ -53,7 +53,7 @@ def served(locales: str, tag: str) -> Served:
 
 @dataclass(frozen=True)
 class Visit:
-    """One step of the walk: the URL posted, the key pressed ("" for silence), and the answer."""
+    """One step of the walk: the URL posted, the key pressed ("" for silence, "said:..." for speech), the answer."""
 
     url: str
     key: str
@@ -67,15 +67,25 @@ def url_locale(url: str | None, default: str) -> str:
     return parse_qs(urlsplit(url or "").query).get("locale", [default])[0]
 
 
-def keys_to_try(url: str) -> tuple[str, ...]:
-    """Every key (and silence) at a fresh step; at a step with mistakes counted, silence, a wrong key and a good one."""
+SPOKEN = {  # said at each step where the locale listens for speech: a crisis, and words no one understands
+    "en": ("chest pain", "xqzv wkpj"),
+    "es": ("me duele el pecho", "xqzv wkpj"),
+}
+
+
+def inputs_to_try(url: str, locale: str) -> tuple[tuple[str, dict | None], ...]:
+    """Every key (and silence) at a fresh step, and speech where the locale has it; at a step with mistakes
+    counted, silence, a wrong key and a good one."""
     parts = urlsplit(url)
     if parts.path.startswith("/voice/end/"):
-        return ("", "1")  # the disclaimer plays whatever was pressed during the piece
+        return (("", None), ("1", {"Digits": "1"}))  # the disclaimer plays whatever was pressed during the piece
     query = parse_qs(parts.query)
+    said = SPOKEN.get(locale.split("-")[0], ())  # Welsh: keys only, so Twilio never sends speech
     if query.get("silence") or query.get("wrong"):
-        return ("", NEVER_A_KEY, "1")
-    return ("", *KEYPAD)
+        keys, said = tuple((key, {"Digits": key} if key else None) for key in ("", NEVER_A_KEY, "1")), said[1:]
+    else:
+        keys = tuple((key, {"Digits": key} if key else None) for key in ("", *KEYPAD))
+    return keys + tuple((f"said:{words}", {"SpeechResult": words, "Confidence": "0.9"}) for words in said)
 
 
 _walks: dict[str, list[Visit]] = {}
@@ -93,8 +103,8 @@ def walk(locales: str) -> list[Visit]:
     seen = set(queue)
     while queue:
         url = queue.popleft()
-        for key in keys_to_try(url):
-            turn = call.step(url, {"Digits": key} if key else None)
+        for key, given in inputs_to_try(url, url_locale(url, default)):
+            turn = call.step(url, given)
             where = turn.gather or turn.redirect
             visits.append(Visit(url, key, call.xml, turn, url_locale(where or url, default)))
             for following in (turn.gather, turn.redirect):
@@ -160,6 +170,10 @@ def test_the_walk_reaches_every_menu_every_piece_and_the_goodbye_in_every_locale
             assert visit.turn.said == (content.voice.goodbye,)
         menus = {urlsplit(v.turn.gather).path for v in mine if v.turn.gather and "/menu/" in v.turn.gather}
         assert menus == {f"/voice/menu/{name}" for name in content.voice.menus}
+        if tag.split("-")[0] in SPOKEN:  # a crisis said anywhere gets the emergency piece; words not understood, so
+            assert "emergency" in pieces, tag
+            assert any(content.voice.not_heard in v.turn.said for v in mine), tag
+            assert any(content.voice.not_heard_again in v.turn.said for v in mine), tag
     # Each language key at each main menu opens the other locale's welcome.
     for tag in tags_of(locales):
         for words, other in offers(locales, tag).items():
@@ -903,6 +917,24 @@ def test_a_spanish_speaker_asking_for_spanish_in_spanish_at_the_english_menu_get
     call.start()
     turn = call.say(words)
     assert turn.said[:1] == served(locales, "es-US").topics["menu"].voice, turn.said
+
+
+@pytest.mark.parametrize(
+    "locales, text, tag",
+    [
+        ("en-US,es-US", "Spanish please", "es-US"),
+        ("en-US,es-US", "español por favor", "es-US"),
+        ("en-US,es-US", "en español", "es-US"),
+        ("en-GB,cy-GB", "welsh please", "cy-GB"),
+        ("en-GB,cy-GB", "Cymraeg plis", "cy-GB"),
+        ("en-GB,cy-GB", "yn Gymraeg", "cy-GB"),  # "Gymraeg": the mutated form, as in the line's own offer
+    ],
+)
+def test_a_language_name_with_a_courtesy_or_a_preposition_switches_by_text_too(locales, text, tag):
+    # Bug: by SMS only the bare name switches; "Spanish please" gets "Sorry, I didn't understand" in English,
+    # though the phone line understands "spanish please" (its filler words) and a caller's "inglés por favor".
+    reply = texter(locales).message(text)
+    assert reply == served(locales, tag).replies["menu"][0], which_reply(locales, reply)
 
 
 MIXED_NOT_YET = [  # a courtesy in the conversation's language outweighs a question in the other one
