@@ -213,6 +213,11 @@ class Matcher:
         """The topic a bare number picks from a numbered list ("2" after FAQ is FAQ2)."""
         return self.lists.get(list_topic, {}).get(number)
 
+    def is_keyword(self, said: str) -> bool:
+        """Whether a keyword form ("help", "faq 2") names its keyword exactly, with no typo read past."""
+        letters = "".join(char for char in said if char.isalpha())
+        return letters in self.keywords or letters.removesuffix("s") in self.keywords
+
     def only_list(self) -> str | None:
         """The one numbered list, where content has exactly one."""
         return next(iter(self.lists)) if len(self.lists) == 1 else None

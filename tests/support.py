@@ -169,3 +169,29 @@ def after_word(content, action: str) -> str:
     """The words of one choice after a piece (again, text or menu)."""
     option = next(o for o in content.voice.after_piece if o.action == action)
     return option.say.format(key=content.voice.say_keys["*"][0] if option.key == "*" else option.key)
+
+
+_deployments: dict = {}
+
+
+def deployment(locales: str, **overrides):
+    """The line serving `locales` (LINE_LOCALES) with the test settings, built once per test run and shared.
+
+    Safe to share: the line keeps no state between requests (a conversation's lives in its client's cookie,
+    a call's in its signed step URLs), so tests that each use a fresh client cannot see one another.
+    """
+    from app import create_app
+
+    key = (locales, tuple(sorted(overrides.items())))
+    if key not in _deployments:
+        _deployments[key] = create_app(
+            {
+                "TESTING": True,
+                "TWILIO_AUTH_TOKEN": TOKEN,
+                "SECRET_KEY": SECRET,
+                "LINE_PHONE_NUMBER": LINE_NUMBER,
+                "LINE_LOCALES": locales,
+                **overrides,
+            }
+        )
+    return _deployments[key]

@@ -141,10 +141,14 @@ def check_same_shape(first: Locale, other: Locale) -> None:
     mine, theirs = shape(first), shape(other)
     for entry in sorted(set(mine) | set(theirs)):
         if mine.get(entry) != theirs.get(entry):
+            # Name the pack that has less: that is where something is missing.
+            lacking = other if len(theirs.get(entry, ())) <= len(mine.get(entry, ())) else first
             topic_id = entry.removeprefix("topics.")
             file = other.sources.get(topic_id) or first.sources.get(topic_id) or other.file("line")
             raise ContentError(
-                file.replace(f"/{first.language_code}/", f"/{other.language_code}/"),
+                file.replace(f"/{first.language_code}/", f"/{lacking.language_code}/").replace(
+                    f"/{other.language_code}/", f"/{lacking.language_code}/"
+                ),
                 entry,
                 f"{other.tag} has {theirs.get(entry) or 'nothing'} where {first.tag} has "
                 f"{mine.get(entry) or 'nothing'}: every served language needs the same pieces, forms and keys",

@@ -4,9 +4,9 @@ from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
 
 from app.content import Line
-from app.matching import Kind, Match, Matcher
+from app.languages import LanguageNames
+from app.matching import Decision, Kind, Match, Matcher
 from app.sms.render import Prepared, Replies
-from app.text import tokens
 
 OPT_OUT = "opt_out"  # the reply id for an opt-out word: silence on SMS, the line's own words on WhatsApp
 
@@ -38,13 +38,7 @@ class Conversation:
         # Twilio documents its cookies for SMS only: on WhatsApp, a bare number with no state picks from the
         # line's one numbered list (FAQ), so "FAQ" then "2" works whether or not the cookie came back.
         self.stateless_lists = whatsapp
-        # A language's name as its speakers text it ("espanol", "cymraeg"), for every pack, served or not.
-        self.switches = {
-            word: code
-            for code, language in line.known.items()
-            for said in language.switch
-            for word in [" ".join(tokens(said))]
-        }
+        self.names = LanguageNames(line)
         self.served = {tag.split("-")[0]: tag for tag in reversed(tuple(line.locales))}
 
     def current(self, state: Mapping) -> str:
@@ -55,7 +49,7 @@ class Conversation:
     def answer(self, body: str, state: MutableMapping) -> Answer:
         """Answer one text; `state` is the small, signed, per-sender cookie (it may be empty or stale)."""
         tag = self.current(state)
-        code = self.switches.get(" ".join(tokens(body)))
+        code = self.names.in_text(body)
         if code is not None:
             if code not in self.served:  # a language this line does not serve: say which it does
                 return self.reply(tag, "languages", 1, state)
@@ -71,19 +65,27 @@ class Conversation:
         return self.reply(tag, reply, part, state, getattr(match, "also", None))
 
     def understand(self, body: str, current: str) -> tuple[str, Match]:
-        """Read the text in each served language: a crisis in any wins, then the current one, then the best other."""
-        found = {tag: matcher.match(body) for tag, matcher in self.matchers.items()}
-        order = [current, *(tag for tag in found if tag != current)]
-        for tag in order:
-            if found[tag].kind is Kind.REPLY and found[tag].reply == "emergency":
-                return tag, found[tag]
-        understood = [
-            tag for tag in order if not (found[tag].kind is Kind.REPLY and found[tag].reply == "not_understood")
-        ]
-        if not understood:
-            return current, found[current]
-        best = max(understood, key=lambda tag: (confidence(found[tag]), tag == current))
-        return best, found[best]
+        """Read the text in every served language and answer in the one that understood it best.
+
+        A crisis read in any language wins. MORE and a bare number follow the conversation's language.
+        """
+        found = {tag: self.matchers[tag].decide(body) for tag in self.matchers}
+
+        def rank(tag: str) -> tuple:
+            reading = strength(found[tag], self.matchers[tag])
+            if tag != current and found[tag].rule == "model" and reading[0] == 6:
+                # Another language's model, not its crisis phrases, sensing danger in an English word ("MORE"
+                # and morir): it still beats every guess, but not a rule of the conversation's own language.
+                reading = (4, 0.5)
+            return reading, tag == current
+
+        best = max(found, key=rank)
+        match = found[best].match
+        # "MAS" in an English conversation is the next English part; and a crisis read in another language
+        # ("faint" is English for fainting, Welsh for "how much") gets the same numbers in the patient's own.
+        if match.kind in (Kind.MORE, Kind.NUMBER) or match.reply == "emergency":
+            return current, match
+        return best, match
 
     def follow_up(self, match: Match, state: Mapping, tag: str) -> tuple[str, int]:
         """What MORE or a bare number means after the last reply; any other match as it is."""
@@ -130,6 +132,21 @@ def valid_part(replies: Replies, reply, part) -> bool:
     return isinstance(reply, str) and isinstance(part, int) and 1 <= part <= len(replies.parts.get(reply, ()))
 
 
-def confidence(match: Match) -> float:
-    """How sure the understanding is of a match (a rule is sure)."""
-    return float(getattr(match, "confidence", 1.0))
+COURTESIES = ("menu", "thanks")  # a greeting or a thank-you beside a question in another language loses to it
+
+
+def strength(decision: Decision, matcher: Matcher) -> tuple[int, float]:
+    """How well one language understood a text: (what kind of reading, how sure), higher is better."""
+    match = decision.match
+    if match.kind is Kind.SILENT or match.reply == "emergency":
+        return 6, 1.0
+    if match.kind is not Kind.REPLY:
+        return 5, 1.0
+    if match.reply == "not_understood":
+        return 0, 0.0
+    if decision.rule == "keyword":  # exactly a keyword ("HELP") beats one read past a typo ("helo")
+        return (5 if matcher.is_keyword(decision.detail) else 3), 1.0
+    if decision.rule != "model":
+        return 4, 1.0
+    sure = decision.verdict.confidence if decision.verdict else 0.0
+    return (1 if match.reply in COURTESIES else 2), sure

@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from app.config import E164
 from app.content import EMERGENCY, Line
 from app.events import Event, outcome_of
+from app.languages import LanguageNames
 from app.matching import Matcher
-from app.text import tokens
 from app.texting import Sender
 from app.voice.machine import Action, Choice, Do, Heard, Input, Move, Rules, next_move
 from app.voice.render import HELP, Script, hint_phrases
-from app.voice.speech import Listener, hear, listener
+from app.voice.speech import Listener, Switches, hear, listener
 from app.voice.steps import MAIN, Kind, Places, parse
 
 
@@ -58,11 +58,8 @@ class PhoneLine:
         self.line_number = settings.get("LINE_NUMBER", "")
         # Locales in step URLs: "" is the line's first one, so its URLs read as they always have.
         step_tag = {tag: "" if tag == self.default else tag for tag in line.locales}
-        switches = {
-            " ".join(tokens(said)): step_tag[tag]
-            for tag, locale in line.locales.items()
-            for said in locale.language.switch
-        }
+        # A served language asked for by name ("en español por favor"): its locale as step URLs write it.
+        switches = Switches(LanguageNames(line), {tag.split("-")[0]: step_tag[tag] for tag in reversed(line.locales)})
         self.spoken: dict[str, Spoken] = {}
         for tag, locale in line.locales.items():
             others = tuple(other for other in line.locales.values() if other is not locale)

@@ -5,6 +5,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from app.content import EMERGENCY, Locale
+from app.languages import LanguageNames
 from app.matching import Kind as MatchKind
 from app.matching import Matcher, Phrases
 from app.text import tokens
@@ -18,6 +19,19 @@ LINE_TOPICS = {"menu": Choice(Action.MENU, MAIN), "thanks": Choice(Action.ACK, "
 
 
 @dataclass(frozen=True)
+class Switches:
+    """Served languages asked for by name: the names of every pack, and where each served one's calls go."""
+
+    names: LanguageNames
+    served: Mapping[str, str]  # language code -> its locale as step URLs write it
+
+    def asked(self, words: list[str]) -> str | None:
+        """The step locale of the served language these words ask for, or None."""
+        code = self.names.named(words)
+        return self.served.get(code) if code else None
+
+
+@dataclass(frozen=True)
 class Listener:
     """One locale's tables for reading speech, built once."""
 
@@ -27,11 +41,11 @@ class Listener:
     said_keys: Mapping[str, str]  # "one", "star", "4" -> the key
     filler: frozenset[str]
     targets: Mapping[str, Choice]  # topic id -> what saying it does
-    switches: Mapping[str, str]  # a served language's name, as said -> its locale tag
+    switches: Switches
     min_confidence: float
 
 
-def listener(locale: Locale, matcher: Matcher, menus: set[str], switches: Mapping[str, str], floor: float) -> Listener:
+def listener(locale: Locale, matcher: Matcher, menus: set[str], switches: Switches, floor: float) -> Listener:
     """Build a locale's speech tables from its content."""
     words = locale.voice
     commands = {}
@@ -78,8 +92,8 @@ def understand(speech: str, ear: Listener) -> Input:
         return Input(Heard.SAID, choice=Choice(Action.PIECE, EMERGENCY))
     words = tokens(speech)
     rest = [word for word in words if word not in ear.filler]
-    if " ".join(rest) in ear.switches:
-        return Input(Heard.SAID, choice=Choice(Action.LANGUAGE, ear.switches[" ".join(rest)]))
+    if (asked := ear.switches.asked(words)) is not None:
+        return Input(Heard.SAID, choice=Choice(Action.LANGUAGE, asked))
     if len(rest) == 1 and rest[0] in ear.said_keys:
         return Input(Heard.KEY, key=ear.said_keys[rest[0]])
     if tuple(words) in ear.whole:

@@ -1,0 +1,37 @@
+"""Asking for a language by name, in any served language: "ESPANOL", "Spanish please", "yn Gymraeg"."""
+
+from collections.abc import Iterable
+
+from app.content import Line
+from app.text import tokens
+
+# A request names one language and may add courtesies and small words ("please", "en", "in", "yn"):
+# those are each served language's filler and stopwords. More words than this is a question, not a request.
+MOST_WORDS = 4
+
+
+class LanguageNames:
+    """Every known language pack's names, as its speakers and others write them, to the pack's code."""
+
+    def __init__(self, line: Line):
+        self.names = {" ".join(tokens(said)): code for code, language in line.known.items() for said in language.switch}
+        self.small = frozenset(
+            word
+            for locale in line.locales.values()
+            for said in (*locale.matching.filler, *locale.matching.stopwords, *locale.voice.say_filler)
+            for word in tokens(said)
+        )
+
+    def named(self, words: Iterable[str]) -> str | None:
+        """The code of the language a short request names, or None."""
+        words = list(words)
+        if not words or len(words) > MOST_WORDS:
+            return None
+        if " ".join(words) in self.names:
+            return self.names[" ".join(words)]
+        rest = [word for word in words if word not in self.small]
+        return self.names.get(" ".join(rest)) if rest else None
+
+    def in_text(self, text: str) -> str | None:
+        """The code of the language a text asks for, or None."""
+        return self.named(tokens(text))
