@@ -7,3 +7,10 @@ preload_app = True  # load and check content once, in the master: bad content st
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 timeout = 14  # a stuck worker is replaced before Twilio's 15-second limit
 graceful_timeout = 10  # on SIGTERM, in-flight requests get this long to finish
+
+
+def worker_exit(server, worker) -> None:
+    """On a graceful stop, flush the worker's usage counts before it exits."""
+    from app.usage.recorder import close_all
+
+    close_all()

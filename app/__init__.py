@@ -58,4 +58,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     for module in (session, webhook, health, sms, voice, report, cli, web):
         module.init_app(app)
+    from app import usage  # anonymous usage counts and the text-me ledger (app/usage/)
+
+    usage.init_app(app)
     return app
