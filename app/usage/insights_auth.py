@@ -75,6 +75,11 @@ def open_login(request: Request) -> Login:
         data = None
     if isinstance(data, dict) and isinstance(data.get("csrf"), str) and isinstance(data.get("password", ""), str):
         return Login(data["csrf"], data.get("password", ""))
+    return logged_out()
+
+
+def logged_out() -> Login:
+    """A new session, not logged in, with a fresh CSRF token for its forms."""
     return Login(secrets.token_urlsafe(32), changed=True)
 
 
@@ -89,7 +94,7 @@ def save_login(login: Login, response: Response) -> None:
     )
 
 
-def logged_in_as(login: Login, password_hash: str) -> Login:
+def logged_in_as(password_hash: str) -> Login:
     """A fresh session for a correct password: a new CSRF token, so one seen before login is worth nothing."""
     return Login(secrets.token_urlsafe(32), fingerprint(password_hash), changed=True)
 

@@ -20,7 +20,7 @@ class Ledger:
     def __init__(self, store: Store, secret_key: str):
         self.store = store
         self.key = secret_key.encode()  # without it, a claim cannot be matched to a call id
-        self.pruned_at = 0.0
+        self.pruned_at: float | None = None  # the first claim in a worker prunes
 
     def digest(self, call_sid: str, topic: str) -> str:
         """What is stored for a call and topic: HMAC-SHA256 in hex, never the call id itself."""
@@ -30,7 +30,7 @@ class Ledger:
         """Claim the one text for this call and topic; a database that is down or slow says no (fail closed)."""
         now = datetime.now(UTC).replace(tzinfo=None)
         hour = now.replace(minute=0, second=0, microsecond=0)
-        prune = time.monotonic() - self.pruned_at > PRUNE_EVERY
+        prune = self.pruned_at is None or time.monotonic() - self.pruned_at > PRUNE_EVERY
         try:
             claimed = self.store.claim(self.digest(call_sid, topic), hour, hour - KEEP if prune else None)
         except Exception as error:  # down, slow (the store's timeout), locked or full: no text rather than two

@@ -127,6 +127,12 @@ class Store:
             },
         )
 
+    def close(self) -> None:
+        """Close this process's connections (tests, and commands that are done)."""
+        if self._engine is not None and self._pid == os.getpid():
+            self._engine.dispose()
+        self._engine, self._pid = None, 0
+
     def insert(self, connection: Connection, table: Table):
         """An INSERT that can say ON CONFLICT, in this database's dialect."""
         return (postgresql if connection.dialect.name == "postgresql" else sqlite).insert(table)
