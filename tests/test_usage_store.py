@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 from sqlalchemy import create_engine
+from sqlalchemy.exc import IntegrityError
 from usage_support import Event, database_url, postgres_server, table_rows, total  # noqa: F401
 
 from app.usage import migrate, schema
