@@ -114,7 +114,7 @@ def test_prune_deletes_only_what_is_older(store):
     engine.dispose()
     deleted = store.prune(datetime(2025, 1, 1), datetime(2025, 1, 1), date(2025, 1, 1))
     assert deleted == {"usage_counts": 1, "conversations": 1, "call_durations": 1, "dropped_counts": 1,
-                       "text_claims": 1, "unmatched": 1}
+                       "text_claims": 1, "insights_login": 0, "insights_login_clients": 0, "unmatched": 1}
     rows = table_rows(store.url)
     assert [row["hour"] for row in rows["usage_counts"]] == [new]
     assert [row["claim"] for row in rows["text_claims"]] == ["b" * 64]

@@ -16,7 +16,7 @@ from pathlib import Path
 from flask import Flask
 
 from app.errors import StartupError
-from app.usage import migrate, schema
+from app.usage import dashboard_schema, migrate, schema  # noqa: F401 - the dashboard's table joins schema.metadata
 from app.usage.ledger import Ledger
 from app.usage.recorder import Recorder
 from app.usage.store import MEMORY_URL, Store, describe
@@ -78,6 +78,9 @@ def prepare(store: Store, embedded: bool) -> None:
         raise
     except Exception as error:  # unreachable now: the line still starts, and counts wait in memory until it is back
         log.warning("usage counts: the database could not be checked at start-up (%s)", type(error).__name__)
+    finally:
+        if store.url != MEMORY_URL:  # gunicorn's master never uses a connection: leave none open across the fork
+            store.close()
 
 
 def init_app(app: Flask) -> None:

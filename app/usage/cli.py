@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from app.usage import migrate
 from app.usage.ledger import KEEP
@@ -19,6 +19,7 @@ UNMATCHED_DAYS = 30  # texts kept with RECORD_UNMATCHED=1 are deleted after this
 @click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), help="Last day (UTC), default today.")
 @click.option("--locale", help="Only this locale, for example en-GB.")
 @click.option("--json", "as_json", is_flag=True, help="Print the numbers as JSON, for scripts.")
+@with_appcontext
 @click.pass_context
 def insights(ctx: click.Context, start, end, locale, as_json) -> None:
     """Print what the line did for a date range: answers, outcomes, pieces asked for, SMS segments, call lengths."""

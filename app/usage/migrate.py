@@ -17,6 +17,7 @@ def alembic_config() -> Config:
     """Alembic's settings, made in code: the one thing it needs is where the migrations are."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("path_separator", "os")
     return config
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.pool import StaticPool
 
-from app.usage import schema
+from app.usage import dashboard_schema, schema  # noqa: F401 - the dashboard's table joins schema.metadata
 
 MEMORY_URL = "sqlite://"
 
@@ -189,6 +189,9 @@ class Store:
                 deleted[table.name] = connection.execute(delete(table).where(table.c.hour < counts_before)).rowcount
             claims = schema.text_claims
             deleted[claims.name] = connection.execute(delete(claims).where(claims.c.hour < claims_before)).rowcount
+            for name in ("insights_login", "insights_login_clients"):  # the dashboard's rate limit needs a day at most
+                logins = schema.metadata.tables[name]
+                deleted[name] = connection.execute(delete(logins).where(logins.c.minute < claims_before)).rowcount
             texts = schema.unmatched
             deleted[texts.name] = connection.execute(delete(texts).where(texts.c.day < unmatched_before)).rowcount
         return deleted

@@ -17,7 +17,7 @@ HOUR = sa.DateTime(timezone=False)
 
 
 def upgrade() -> None:
-    """Create every table of app/usage/schema.py as it was at this revision."""
+    """Create every table of app/usage/schema.py and dashboard_schema.py as they were at this revision."""
     op.create_table(
         "usage_counts",
         sa.Column("hour", HOUR, nullable=False),
@@ -76,6 +76,14 @@ def upgrade() -> None:
         sa.CheckConstraint("failures >= 0", name="ck_insights_login_failures_positive"),
     )
     op.create_table(
+        "insights_login_clients",
+        sa.Column("minute", HOUR, nullable=False),
+        sa.Column("client", sa.CHAR(32), nullable=False),
+        sa.Column("failures", sa.Integer, nullable=False),
+        sa.PrimaryKeyConstraint("minute", "client", name="pk_insights_login_clients"),
+        sa.CheckConstraint("failures >= 0", name="ck_insights_login_clients_failures_positive"),
+    )
+    op.create_table(
         "insights_settings",
         sa.Column("name", sa.String(64), nullable=False),
         sa.Column("value", sa.String(512), nullable=False),
@@ -85,6 +93,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     """Drop them all."""
-    for table in ("insights_settings", "insights_login", "unmatched", "text_claims", "dropped_counts",
-                  "call_durations", "conversations", "usage_counts"):
+    for table in ("insights_settings", "insights_login_clients", "insights_login", "unmatched", "text_claims",
+                  "dropped_counts", "call_durations", "conversations", "usage_counts"):
         op.drop_table(table)
