@@ -199,7 +199,7 @@ def parse_query(args, known_locales: list[str]) -> tuple[Query | None, dict, lis
 
 def locale_name(code: str) -> str:
     """A locale as the dashboard names it."""
-    return words().all_locales if code == "all" else words().locales.get(code, code)
+    return words().range.all_locales if code == "all" else words().locales.get(code, code)
 
 
 def served_name(served: str) -> str:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import Connection, Engine, Table, distinct, func, select, update
+from sqlalchemy import Connection, Engine, Table, func, select, update
 
 from app.usage import schema
 
@@ -193,8 +193,8 @@ def mark_reviewed(engine: Engine, text_id: int) -> bool:
 def locales(engine: Engine) -> list[str]:
     """Every locale that has counts, for the filter."""
     with engine.connect() as connection:
-        found = set(connection.execute(select(distinct(schema.usage_counts.c.locale))).scalars())
-        found |= set(connection.execute(select(distinct(schema.conversations.c.locale))).scalars())
+        found = set(connection.execute(select(schema.usage_counts.c.locale).distinct()).scalars())
+        found |= set(connection.execute(select(schema.conversations.c.locale).distinct()).scalars())
     return sorted(found)
 
 
