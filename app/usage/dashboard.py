@@ -203,9 +203,11 @@ def locale_name(code: str) -> str:
 
 
 def served_name(served: str) -> str:
-    """What the line served, by the piece's own title where it is one."""
-    topics = current_app.extensions["line_content"].topics
-    return topics[served].title if served in topics else words().served.get(served, served)
+    """What the line served: as insights.yaml names it, else by the piece's own title."""
+    topics, named = current_app.extensions["line_content"].topics, words().served
+    if served in named:
+        return named[served]
+    return topics[served].title if served in topics else served
 
 
 def rate(count: int, total: int) -> str:
