@@ -420,3 +420,12 @@ def test_the_report_reads_the_same_on_sqlite_and_postgresql(database_url):  # no
     assert database_totals(engine, D0, D1)["texts"] == 31
     engine.dispose()
     store.close()
+
+
+def test_a_kept_text_is_shown_as_text_never_as_markup(logged_in, engine):
+    with engine.begin() as connection:
+        connection.execute(schema.unmatched.insert().values(day=D1, locale="en-GB", reviewed=False,
+                                                            text='<img src=x onerror="alert(1)"> & <b>hi</b>'))
+    body = logged_in.get("/insights").get_data(as_text=True)
+    assert "<img src=x" not in body
+    assert "&lt;img src=x onerror=&#34;alert(1)&#34;&gt; &amp; &lt;b&gt;hi&lt;/b&gt;" in body
