@@ -59,7 +59,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     for module in (session, webhook, health, sms, voice, report, cli, web):
         module.init_app(app)
     from app import usage  # anonymous usage counts and the text-me ledger (app/usage/)
-    from app.usage import dashboard  # the operator's /insights (imported first: its table joins the schema)
+    from app.usage import dashboard  # the operator's /insights, over the usage database
 
     usage.init_app(app)
     dashboard.init_app(app)
