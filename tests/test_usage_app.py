@@ -202,3 +202,18 @@ def test_db_upgrade_runs_without_the_app_and_then_the_app_starts(tmp_path):
     assert upgraded.stdout.strip().endswith("is at revision 0001")
     assert run("insights").returncode == 0
     assert table_rows(url)["usage_counts"] == []
+
+
+def test_the_try_it_panels_are_never_counted_and_the_line_is(app, client, twilio):
+    for message in ("BRING", "FAQ", "chest pain", "zxqv"):
+        assert client.post("/try/text", data={"message": message}).status_code == 200
+    for step in ("/voice", "/voice/menu/main"):
+        assert client.post("/try/call", data={"step": step, "Digits": "3"}).status_code == 200
+    recorder = app.extensions["usage_recorder"]
+    assert recorder.flush()
+    summary = app.extensions["usage_store"].summary(datetime.now(UTC).date(), datetime.now(UTC).date())
+    assert summary["answers"] == {}
+    twilio.message("BRING")  # the same words through the real webhook: counted
+    assert recorder.flush()
+    summary = app.extensions["usage_store"].summary(datetime.now(UTC).date(), datetime.now(UTC).date())
+    assert summary["answers"] == {"sms": 1} and summary["served"] == {"bring": 1}

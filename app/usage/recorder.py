@@ -30,6 +30,7 @@ log = logging.getLogger("line")
 COUNTED_CHANNELS = frozenset({"sms", "whatsapp", "voice"})  # the try-it panels ("try-text", "try-call") never count
 MAX_BACKOFF = 30.0  # seconds between retries while the database stays unreachable
 VOCABULARY = re.compile(r"[A-Za-z0-9_.:-]+")  # ids and locales: anything else is not the line's vocabulary
+MAX_KINDS = 4096  # cleaned kinds of answer remembered per worker: the line's vocabulary is far smaller
 _recorders: "weakref.WeakSet[Recorder]" = weakref.WeakSet()
 
 
@@ -71,6 +72,7 @@ class Recorder:
         self.dropped_unlogged = 0
         self._hour_number = -1
         self._hour = datetime.min
+        self._kinds: dict[tuple, tuple] = {}  # each raw (channel, locale, served, outcome) once cleaned
 
     def hour(self) -> datetime:
         """Now, in UTC, truncated to the hour: nothing finer is ever kept."""
@@ -84,12 +86,18 @@ class Recorder:
         """Count one answer; cheap, and never raises for a well-formed event."""
         if event.channel not in COUNTED_CHANNELS:
             return
-        if self.pid != os.getpid() or self.thread is None:
+        if self.thread is None:  # the first answer in this process (a fork clears it: see _forked)
             self._start()
         hour = self.hour()
-        locale = clean(event.locale, schema.LOCALE)
-        key = (hour, event.channel, locale, clean(event.served, schema.SERVED), clean(event.outcome, schema.OUTCOME))
-        talk = (hour, event.channel, locale) if event.started else None
+        raw = (event.channel, event.locale, event.served, event.outcome)
+        kind = self._kinds.get(raw)
+        if kind is None:
+            kind = (event.channel, clean(event.locale, schema.LOCALE), clean(event.served, schema.SERVED),
+                    clean(event.outcome, schema.OUTCOME))
+            if len(self._kinds) < MAX_KINDS:
+                self._kinds[raw] = kind
+        key = (hour, *kind)
+        talk = (hour, kind[0], kind[1]) if event.started else None
         pending = self.pending
         with self.lock:
             needed = (key not in pending.usage) + (talk is not None and talk not in pending.conversations)
@@ -104,7 +112,7 @@ class Recorder:
 
     def record_call(self, locale: str, seconds: int) -> None:
         """Count one finished call in its length bucket."""
-        if self.pid != os.getpid() or self.thread is None:
+        if self.thread is None:
             self._start()
         hour = self.hour()
         key = (hour, clean(locale, schema.LOCALE), bucket(seconds))
@@ -212,6 +220,17 @@ def _flush_loop(reference: "weakref.ref[Recorder]") -> None:
             return
         delay = interval if recorder.flush() else min(delay * 2, MAX_BACKOFF)
         del recorder
+
+
+def _forked() -> None:
+    """In a new child process (a gunicorn worker): every recorder starts afresh on its first answer."""
+    global _start_lock
+    _start_lock = threading.Lock()  # a lock held by a parent's thread at the fork would never be released here
+    for recorder in list(_recorders):
+        recorder.thread = None
+
+
+os.register_at_fork(after_in_child=_forked)
 
 
 def close_all() -> None:
