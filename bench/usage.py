@@ -108,19 +108,21 @@ def size_per_million(url: str, kinds_per_hour: int) -> tuple[float, int]:
     from sqlalchemy import text
 
     from app.usage import schema
-    from app.usage.store import Store
+    from app.usage.store import Batch, Store
 
     store, rng = Store(url, timeout=30), random.Random(kinds_per_hour)
     start, hours = datetime.datetime(2025, 1, 1), 24 * 365
     per_hour = ANSWERS // hours
-    for day in range(365):
+    for day in range(365):  # a day of hourly rows per transaction: the rows are the same, the run shorter
+        batch = Batch()
         for hour_of_day in range(24):
             hour = start + datetime.timedelta(hours=day * 24 + hour_of_day)
-            batch = typical_batch(hour, kinds_per_hour, rng)
-            total = sum(a for a, _ in batch.usage.values())
-            for key in batch.usage:  # scale so the year holds a million answers
-                batch.usage[key][0] = max(1, batch.usage[key][0] * per_hour // max(total, 1))
-            store.add(batch)
+            hourly = typical_batch(hour, kinds_per_hour, rng)
+            total = sum(a for a, _ in hourly.usage.values())
+            for key, (answers, segments) in hourly.usage.items():  # scaled so the year holds a million answers
+                batch.usage[key] = [max(1, answers * per_hour // max(total, 1)), segments]
+            batch.conversations.update(hourly.conversations)
+        store.add(batch)
     with store.engine.connect() as connection:
         if store.dialect == "sqlite":
             connection.exec_driver_sql("VACUUM")

@@ -3,6 +3,7 @@
 import collections
 import os
 import signal
+import subprocess
 import time
 import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
@@ -10,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from support import CALLER, LINE_NUMBER, Twilio
 from test_serving import (
+    ROOT,
     TOKEN,
     WAIT,
     free_port,
@@ -17,6 +19,7 @@ from test_serving import (
     master_pid,
     procfile_command,
     production,
+    refused_start,
     request,
     start,
     stop,
@@ -187,3 +190,21 @@ def test_a_long_outage_drops_at_most_what_the_buffer_cannot_hold_and_counts_it(t
     assert len(rows["usage_counts"]) + len(rows["conversations"]) <= bound  # what the buffer held, and no more
     assert dropped >= (len(texts) - bound) * 3
     assert "answers not counted" in output
+
+
+def test_the_procfile_refuses_an_old_schema_in_one_line_until_the_release_step_ran(tmp_path):
+    url = f"sqlite:///{tmp_path / 'shared.sqlite3'}"
+    exit_code, printed, output = refused_start(tmp_path, DATABASE_URL=url)
+    assert exit_code != 0
+    assert len(printed) == 1, output
+    assert printed[0] == f"Error: the usage database {url} is older than the code: run `flask --app app db upgrade`"
+    assert "Traceback" not in output
+    release = next(line for line in (ROOT / "Procfile").read_text().splitlines() if line.startswith("release:"))
+    subprocess.run(["sh", "-c", release.removeprefix("release:")], cwd=ROOT, env=production(tmp_path, DATABASE_URL=url),
+                   check=True, capture_output=True, timeout=WAIT)
+    port = free_port()
+    process = start(procfile_command(port), production(tmp_path, DATABASE_URL=url))
+    try:
+        wait_for(lambda: healthy(port), "the migrated release to answer", process)
+    finally:
+        stop(process)
