@@ -9,6 +9,7 @@ report to stdout and bench/results/usage.md; exits 1 if a target is missed, 2 if
 
 import argparse
 import datetime
+import logging
 import os
 import random
 import secrets
@@ -226,6 +227,10 @@ def main() -> int:
                 for server in servers.values():
                     server.stop()
             counted = {name: count_answers(url) for name, url in databases.items() if url}
+            logging.getLogger("line").disabled = True  # the in-process apps' request log is not the figure
+            in_process_best = {name: in_process(migrated(fresh_database(name, url, workdir, 0, cluster)), token,
+                                                secret, requests)
+                               for name, url in databases.items() if url}
             flushes = {name: {rows: flush_cost(url, rows) for rows in (20, 100, 500)}
                        for name, url in databases.items() if url}
             sizes = {} if args.skip_size else {
@@ -255,7 +260,10 @@ def main() -> int:
         if r.server != "off" and rise > MAX_P99_RISE and r.p99_ms - base.p99_ms > P99_SLACK_MS:
             missed.append(f"{r.server} {r.request}: p99 rose {100 * rise:.1f}% (target at most {100 * MAX_P99_RISE}%)")
     recording, _ = sink_cost()
-    lines += ["", f"Recording one answer inside a request (the sink, in process): {recording:.2f} us"]
+    lines += ["", f"Recording one answer inside a request (the sink alone, in process): {recording:.2f} us"]
+    for name, best in in_process_best.items():
+        lines.append(f"- In process, {name}: {best['off']:.0f} us a request off, {best['on']:.0f} us on "
+                     f"(throughput ratio {best['off'] / best['on']:.3f}; best of 7 alternating batches of 300)")
     lines += ["", "Answers counted in each database during the run (every answer wrk got, counted once):"]
     lines += [f"- {name}: {number:,}" for name, number in counted.items()]
     missed += [f"{name}: nothing was counted (does the line emit events?)" for name, n in counted.items() if not n]
@@ -305,6 +313,39 @@ def sink_cost(repeats: int = 200_000) -> tuple[float, float]:
 
     nothing = timed(lambda event: None)
     return min(timed(recorder) for _ in range(3)) - nothing, nothing
+
+
+def in_process(url: str, token: str, secret: str, requests: dict, batches: int = 7, size: int = 300) -> dict:
+    """Microseconds per signed request through the app in this process, off and on, in alternating batches.
+
+    The best batch of each is kept: on a shared machine, neighbours' load only ever adds time, so the
+    minimum is the figure least disturbed by them.
+    """
+    from twilio.request_validator import RequestValidator
+
+    from app import create_app
+
+    apps = {}
+    for name in ("off", "on"):
+        settings = {"TWILIO_AUTH_TOKEN": token, "SECRET_KEY": secret, "LINE_PHONE_NUMBER": LINE_NUMBER,
+                    "LINE_ENV": "production", "DATABASE_URL": url, "USAGE_COUNTS": name, "USAGE_FLUSH_SECONDS": 1}
+        apps[name] = create_app(settings)
+    validator = RequestValidator(token)
+    prepared = [(path, params, validator.compute_signature(f"http://localhost{path}", params))
+                for path, params in requests.values()]
+    best = {"off": float("inf"), "on": float("inf")}
+    for _ in range(batches):
+        for name, app in apps.items():
+            client = app.test_client(use_cookies=False)
+            began = time.perf_counter()
+            for number in range(size):
+                path, params, signature = prepared[number % len(prepared)]
+                client.post(path, data=params, headers={"X-Twilio-Signature": signature})
+            best[name] = min(best[name], (time.perf_counter() - began) / size * 1e6)
+    apps["on"].extensions["usage_recorder"].close()
+    for app in apps.values():
+        app.extensions["usage_store"].close()
+    return best
 
 
 def count_answers(url: str) -> int:

@@ -55,7 +55,6 @@ class Recorder:
         self.interval = interval
         self.max_rows = max_rows
         self.exit_timeout = exit_timeout  # seconds a final flush may retry: inside gunicorn's graceful_timeout
-        self.last_flush_seconds = 0.0
         self.dropped = 0  # answers dropped in this process since it started
         self._reset()
         _recorders.add(self)
@@ -161,7 +160,6 @@ class Recorder:
                 )
             if not batch.rows():
                 return True
-            began = time.perf_counter()
             try:
                 self.store.add(batch)
             except Exception as error:  # any failure: the counts stay in memory, to be retried
@@ -172,7 +170,6 @@ class Recorder:
                     )
                 self.failing = True
                 return False
-            self.last_flush_seconds = time.perf_counter() - began
             with self.lock:
                 self.pending.subtract(batch)
             if self.failing:
