@@ -239,3 +239,33 @@ def test_counts_added_while_a_flush_is_in_flight_are_kept(store):
     recorder.flush()
     assert total(store.url, schema.usage_counts.c.answers) == 2
     recorder.close()
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        ("call me on 07700 900456 or margaret@example.com", "call me on or"),
+        ("see https://evil.example/x?y=1 and www.foo.org now", "see and now"),
+        ("my site nhs.uk/abc is down", "my site is down"),
+        ("a Ⅻ ٣ 4 b", "a Ⅻ b"),  # every decimal digit, in any script
+        ("what is a second opinion " * 20, ("what is a second opinion " * 20)[:160].strip()),
+        ("0123 456", ""),
+    ],
+)
+def test_an_unmatched_text_is_kept_without_digits_addresses_or_links(text, kept):
+    from app.usage.unmatched import scrub
+
+    assert scrub(text) == kept
+    assert len(scrub(text)) <= 160
+
+
+def test_unmatched_texts_are_flushed_with_the_day_only(store):
+    recorder = Recorder(store, interval=60)
+    recorder.record_unmatched("en-GB", "my gp is rude 0161 496 0000")
+    recorder.record_unmatched("en-GB", "07700 900456")  # nothing left to keep
+    assert recorder.flush()
+    (row,) = table_rows(store.url)["unmatched"]
+    assert (row["locale"], row["text"], row["reviewed"]) == ("en-GB", "my gp is rude", False)
+    assert isinstance(row["day"], date) and not isinstance(row["day"], datetime)
+    assert recorder.waiting() == 0
+    recorder.close()

@@ -16,7 +16,7 @@ from pathlib import Path
 from flask import Flask
 
 from app.errors import StartupError
-from app.usage import dashboard_schema, migrate, schema  # noqa: F401 - the dashboard's table joins schema.metadata
+from app.usage import dashboard_schema, migrate, schema, unmatched  # noqa: F401 - the dashboard's table joins schema.metadata
 from app.usage.ledger import Ledger
 from app.usage.recorder import Recorder
 from app.usage.store import MEMORY_URL, Store, describe
@@ -31,6 +31,7 @@ SETTINGS = {
     "USAGE_BUFFER_ROWS": 10_000,  # rows (hour x kind of answer) kept while the database is unreachable
     "USAGE_RETENTION_MONTHS": 24,
     "USAGE_DB_TIMEOUT": 2.0,  # seconds for any connect, statement or lock wait
+    "RECORD_UNMATCHED": "",  # 1: keep texts the line did not understand, scrubbed (app/usage/unmatched.py)
 }
 REGION_COUNTRY = {"uk": "GB", "us": "US"}
 
@@ -99,6 +100,7 @@ def init_app(app: Flask) -> None:
         f"{app.config.get('LINE_LANGUAGE', 'en')}-{REGION_COUNTRY.get(app.config.get('LINE_REGION'), 'GB')}"
     )
     app.extensions["text_ledger"] = Ledger(store, app.config["SECRET_KEY"])
+    app.extensions["usage_unmatched"] = str(values["RECORD_UNMATCHED"]).lower() in unmatched.ON
     if values["USAGE_COUNTS"] == "on":
         recorder = Recorder(store, values["USAGE_FLUSH_SECONDS"], values["USAGE_BUFFER_ROWS"])
         app.extensions["usage_recorder"] = recorder

@@ -56,6 +56,9 @@ def deliver(channel: str, topic: str, outcome: str) -> None:
             0 if text is None else gsm.segments(text).segments,
             started=current_app.config["SESSION_COOKIE_NAME"] not in request.cookies,
         )
+        recorder = current_app.extensions.get("usage_recorder")
+        if event.outcome == "not_understood" and recorder is not None and current_app.extensions["usage_unmatched"]:
+            recorder.record_unmatched(locale, request.form.get("Body", "")[:1600])
     else:
         kind = "goodbye" if outcome.startswith("goodbye") else outcome
         mapped = "goodbye" if kind == "goodbye" else VOICE_OUTCOMES.get(kind, "error")

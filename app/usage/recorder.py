@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from app.usage import schema
 from app.usage.store import Batch, Store
+from app.usage.unmatched import scrub
 
 if TYPE_CHECKING:
     from app.events import Event
@@ -121,9 +122,21 @@ class Recorder:
                 return
             self.pending.durations[key] = self.pending.durations.get(key, 0) + 1
 
+    def record_unmatched(self, locale: str, text: str) -> None:
+        """Keep a text the line did not understand (RECORD_UNMATCHED=1), scrubbed, with the day only."""
+        kept = scrub(text)
+        if not kept:
+            return
+        if self.thread is None:
+            self._start()
+        with self.lock:
+            if self._rows() + 1 <= self.max_rows:  # a full buffer keeps the counts, not the texts
+                self.pending.unmatched.append((self.hour().date(), clean(locale, schema.LOCALE), kept))
+
     def _rows(self) -> int:
         """Rows waiting, not counting the dropped tally itself (one per hour, always kept)."""
-        return len(self.pending.usage) + len(self.pending.conversations) + len(self.pending.durations)
+        pending = self.pending
+        return len(pending.usage) + len(pending.conversations) + len(pending.durations) + len(pending.unmatched)
 
     def _drop(self, hour: datetime) -> None:
         """Count an answer that the full buffer cannot hold (the lock is held)."""

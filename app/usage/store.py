@@ -40,10 +40,11 @@ class Batch:
     conversations: dict[tuple, int] = field(default_factory=dict)  # (hour, channel, locale): started
     durations: dict[tuple, int] = field(default_factory=dict)  # (hour, locale, bucket): calls
     dropped: dict[datetime, int] = field(default_factory=dict)  # hour: answers never counted
+    unmatched: list[tuple[date, str, str]] = field(default_factory=list)  # (day, locale, scrubbed text)
 
     def rows(self) -> int:
         """How many table rows the batch touches: the buffer's bound is on this."""
-        return len(self.usage) + len(self.conversations) + len(self.durations) + len(self.dropped)
+        return len(self.usage) + len(self.conversations) + len(self.durations) + len(self.dropped) + len(self.unmatched)
 
     def copy(self) -> "Batch":
         """A snapshot that later additions do not change."""
@@ -52,6 +53,7 @@ class Batch:
             dict(self.conversations),
             dict(self.durations),
             dict(self.dropped),
+            list(self.unmatched),
         )
 
     def subtract(self, done: "Batch") -> None:
@@ -68,6 +70,7 @@ class Batch:
                 mine[key] -= number
                 if not mine[key]:
                     del mine[key]
+        del self.unmatched[: len(done.unmatched)]  # texts are only ever appended: the flushed ones come first
 
 
 class Store:
@@ -157,6 +160,10 @@ class Store:
             self._upsert(connection, schema.dropped_counts, ("answers",), (
                 {"hour": hour, "answers": number} for hour, number in sorted(batch.dropped.items())
             ))
+            if batch.unmatched:
+                texts = [{"day": day, "locale": locale, "text": text, "reviewed": False}
+                         for day, locale, text in batch.unmatched]
+                connection.execute(schema.unmatched.insert(), texts)
 
     def _upsert(self, connection: Connection, table: Table, added: tuple[str, ...], rows: Iterable[dict]) -> None:
         """INSERT each row, or on a primary-key conflict ADD its counts to the row already there."""
