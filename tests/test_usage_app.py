@@ -217,3 +217,39 @@ def test_the_try_it_panels_are_never_counted_and_the_line_is(app, client, twilio
     assert recorder.flush()
     summary = app.extensions["usage_store"].summary(datetime.now(UTC).date(), datetime.now(UTC).date())
     assert summary["answers"] == {"sms": 1} and summary["served"] == {"bring": 1}
+
+
+def test_a_locked_database_delays_no_answer_and_its_counts_arrive_after(make_app, database_url):  # noqa: F811
+    import sqlite3
+    import time
+
+    import psycopg
+
+    store = Store(database_url)
+    migrate.upgrade(store)
+    store.close()
+    app = make_app(DATABASE_URL=database_url, USAGE_DB_TIMEOUT=1, USAGE_FLUSH_SECONDS=0.2)
+    twilio = Twilio(app.test_client())
+    if database_url.startswith("sqlite"):  # another process writing: the whole file is locked
+        holder = sqlite3.connect(database_url.removeprefix("sqlite:///"), isolation_level=None)
+        holder.execute("BEGIN EXCLUSIVE")
+    else:  # a long migration or a stuck session: the table is locked
+        holder = psycopg.connect(database_url)
+        holder.execute("LOCK TABLE usage_counts, text_claims IN ACCESS EXCLUSIVE MODE")
+    try:
+        slowest = 0.0
+        for _ in range(15):
+            began = time.perf_counter()
+            assert twilio.message("BRING") == app.extensions["line_content"].replies["bring"][0]
+            slowest = max(slowest, time.perf_counter() - began)
+        time.sleep(0.5)  # the flush thread meets the lock meanwhile
+        assert app.extensions["usage_recorder"].flush() is False
+        assert app.extensions["text_ledger"].claim("CA" + "3" * 32, "bring") is False  # fail closed, within the timeout
+    finally:
+        holder.close()  # its transaction rolls back: the lock is gone
+    assert slowest < 0.5, f"an answer took {slowest:.2f} s while the database was locked"
+    recorder = app.extensions["usage_recorder"]
+    assert recorder.flush() is True
+    recorder.close()
+    app.extensions["usage_store"].close()
+    assert sum(row["answers"] for row in table_rows(database_url)["usage_counts"]) == 15
