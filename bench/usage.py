@@ -214,9 +214,11 @@ def main() -> int:
                 for server in servers.values():
                     check_refuses_unsigned(server, "/sms", urllib.parse.urlencode(REQUESTS["sms FAQ"][1]))
                 runs = {}
-                for _ in range(args.rounds):  # interleaved rounds: drift and neighbours' load hit every server alike
+                order = list(servers.values())
+                for number in range(args.rounds):  # interleaved rounds: drift and neighbours' load hit all alike
+                    turn = order[number % len(order):] + order[:number % len(order)]  # and each goes first in turn
                     for request, (path, params) in requests.items():
-                        for server in servers.values():
+                        for server in turn:
                             result = measure(server, request, path, params, token, expected[request], args, workdir,
                                              ours)
                             print(f"{server.name:>10} {request:<14} {result.rps:8,.0f} req/s "
