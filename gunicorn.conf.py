@@ -20,3 +20,10 @@ threads = _serving["WEB_THREADS"]
 control_socket_disable = True  # no runtime control of the line through a socket file (gunicorn 25.1+)
 timeout = 14  # a worker whose main loop stops is replaced before Twilio's 15-second limit
 graceful_timeout = 10  # on SIGTERM, in-flight requests get this long to finish
+
+
+def worker_exit(server, worker) -> None:
+    """On a graceful stop, flush the worker's usage counts before it exits."""
+    from app.usage.recorder import close_all
+
+    close_all()

@@ -64,8 +64,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         for tag, locale in line.locales.items()
     }
 
-    from app import cli, events, health, report, session, sms, voice, web, webhook
+    from app import cli, events, health, report, session, sms, usage, voice, web, webhook
+    from app.usage import dashboard  # the operator's /insights, over the usage database
 
-    for module in (events, session, webhook, health, sms, voice, report, cli, web):
+    # usage records what the views report (and keeps the text-me ledger): after events, before the views.
+    for module in (events, session, webhook, usage, health, sms, voice, report, cli, web, dashboard):
         module.init_app(app)
     return app

@@ -25,6 +25,9 @@ def incoming():
     answer = current_app.extensions["conversations"][name].answer(body, session._get_current_object())
     segments = answer.sent.segments if answer.sent else 0
     emit(Event(name, answer.tag, answer.reply, outcome_of(answer.reply), segments, started))
+    if answer.reply == "not_understood" and current_app.extensions.get("usage_unmatched"):
+        # Off by default (RECORD_UNMATCHED): the text, scrubbed of digits, addresses and links, for editors.
+        current_app.extensions["usage_recorder"].record_unmatched(answer.tag, body)
     return twiml(answer.sent.twiml if answer.sent else EMPTY_TWIML)
 
 
