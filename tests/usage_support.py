@@ -1,5 +1,6 @@
 """A throwaway PostgreSQL server for the usage tests (initdb and pg_ctl in a temporary folder), and helpers."""
 
+import atexit
 import contextlib
 import glob
 import os
@@ -101,17 +102,27 @@ class PostgresServer:
         shutil.rmtree(self.base, ignore_errors=True)
 
 
+_server: PostgresServer | None = None
+
+
 @pytest.fixture(scope="session")
 def postgres_server():
-    """The session's PostgreSQL server; skipped where PostgreSQL is not installed, except in CI."""
-    binaries = postgres_bin()
-    if binaries is None:
-        if os.environ.get("CI"):
-            pytest.fail("PostgreSQL is not installed: .ci/run must apt-get install postgresql")
-        pytest.skip("PostgreSQL is not installed (apt-get install postgresql)")
-    server = PostgresServer(binaries)
-    yield server
-    server.close()
+    """The run's one PostgreSQL server (shared by every test module that imports this fixture).
+
+    Skipped where PostgreSQL is not installed, except in CI. Each module that imports the fixture
+    gets its own session-scoped copy of it from pytest, so the server itself is kept here, made once
+    and stopped when the run ends.
+    """
+    global _server
+    if _server is None:
+        binaries = postgres_bin()
+        if binaries is None:
+            if os.environ.get("CI"):
+                pytest.fail("PostgreSQL is not installed: .ci/run must apt-get install postgresql")
+            pytest.skip("PostgreSQL is not installed (apt-get install postgresql)")
+        _server = PostgresServer(binaries)
+        atexit.register(_server.close)
+    return _server
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
