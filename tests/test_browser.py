@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
-from support import LINE_NUMBER, SECRET, TOKEN
+from support import LINE_NUMBER, SECRET, TOKEN, Served
 from werkzeug.serving import make_server
 
 from app import create_app
@@ -348,3 +348,92 @@ def test_screenshots_of_the_pages(tab):
     tab.page.emulate_media(media="print")
     tab.open("/card")
     tab.page.locator(".card").screenshot(path=str(SCREENSHOTS / "card-print.png"))
+
+
+# Two languages side by side, as a Welsh health board or a US clinic serves them.
+DEPLOYMENTS = ["en-GB,cy-GB", "en-US,es-US"]
+
+
+@pytest.fixture(scope="module", params=DEPLOYMENTS)
+def bilingual(request):
+    """The real app serving two locales, on a real port: (base URL, app, locales)."""
+    settings = {"TWILIO_AUTH_TOKEN": TOKEN, "SECRET_KEY": SECRET, "LINE_PHONE_NUMBER": LINE_NUMBER}
+    app = create_app(settings | {"LINE_LOCALES": request.param})
+    httpd = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_port}", app, request.param.split(",")
+    httpd.shutdown()
+    thread.join()
+
+
+@pytest.fixture
+def bilingual_tab(browser, bilingual):
+    """A fresh tab on the two-language line."""
+    context = browser.new_context()
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield Tab(page, bilingual[0]), bilingual
+    context.close()
+
+
+@pytest.mark.parametrize("paper", ["a4", "letter"])
+def test_the_bilingual_card_prints_both_languages_on_one_page(bilingual_tab, paper):
+    need(LIBERATION.exists(), f"the Liberation Sans font ({LIBERATION}, Debian package fonts-liberation)")
+    tab, (_, app, tags) = bilingual_tab
+    tab.open(f"/card?paper={paper}")
+    pdf = PdfReader(io.BytesIO(tab.page.pdf(prefer_css_page_size=True, print_background=True)))
+    assert len(pdf.pages) == 1
+    printed = " ".join(pdf.pages[0].extract_text().split())
+    for tag in tags:
+        served = Served.of(app, tag)
+        assert [t for t in served.sms_menu if served.topics[t].keyword not in printed] == [], tag
+        assert served.web.stop.split(".")[0] in printed, tag
+    assert tab.problems == []
+
+
+def test_the_bilingual_card_has_no_serious_axe_violations_and_each_qr_code_texts_its_own_menu_word(
+    bilingual_tab, tmp_path
+):
+    need(shutil.which("zbarimg") is not None, "zbarimg (Debian package zbar-tools)")
+    tab, (_, app, tags) = bilingual_tab
+    tab.open("/card")
+    serious = [v for v in axe_violations(tab) if v["impact"] in ("serious", "critical")]
+    assert serious == [], serious
+    codes = tab.page.locator("svg.qr")
+    assert codes.count() == len(tags)
+    for index, tag in enumerate(tags):
+        image = tmp_path / f"qr-{index}.png"
+        codes.nth(index).screenshot(path=str(image), scale="device")
+        decoded = subprocess.run(["zbarimg", "--raw", "-q", str(image)], capture_output=True, text=True, check=True)
+        keyword = Served.of(app, tag).topics["menu"].keyword
+        assert decoded.stdout.strip() == f"sms:{LINE_NUMBER}?body={keyword}", tag
+
+
+def test_the_language_switch_works_by_keyboard_and_the_panel_answers_in_that_language(bilingual_tab):
+    tab, (_, app, tags) = bilingual_tab
+    other = Served.of(app, tags[1])
+    tab.open("/")
+    tab.tab_to(f'nav.languages a[hreflang="{other.language_code}"]')
+    tab.page.keyboard.press("Enter")
+    tab.page.wait_for_url(f"**/?lang={other.tag}")
+    assert tab.page.locator("html").get_attribute("lang") == other.language_code
+    tab.page.fill("#message", other.topics["bring"].keyword)
+    tab.page.press("#message", "Enter")
+    tab.wait_text("#text-reply .sms", other.replies["bring"][0])
+    serious = [v for v in axe_violations(tab) if v["impact"] in ("serious", "critical")]
+    assert serious == [], serious
+    assert tab.problems == []
+
+
+def test_a_bilingual_card_picture_for_the_readme(bilingual_tab):
+    tab, (_, _, tags) = bilingual_tab
+    if tags[1] != "cy-GB":
+        return  # docs/card.png shows the English and Welsh card
+    SCREENSHOTS.mkdir(exist_ok=True)
+    tab.page.set_viewport_size({"width": 1100, "height": 1000})
+    tab.page.emulate_media(media="print")
+    tab.open("/card")
+    shot = SCREENSHOTS / "card-print-en-cy.png"
+    tab.page.locator(".card").screenshot(path=str(shot))
+    assert shot.stat().st_size > 10_000

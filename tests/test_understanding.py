@@ -28,6 +28,9 @@ FLOORS = {
         "facts": 0.72, "when": 0.68, "ask": 0.72, "bring": 0.70, "faq": 0.85, "faq1": 0.76, "faq2": 0.65,
         "faq3": 0.76, "menu": 0.78, "help": 0.85, "thanks": 0.85, "cant_advise": 0.58, "emergency": 1.0,
     },
+    # About ten texts a label: only the whole and the crises have floors (measured: es 84.2%, cy 84.4%).
+    "es": {"overall": 0.78, "emergency": 1.0},
+    "cy": {"overall": 0.78, "emergency": 1.0},
 }
 MAX_FALSE_ALARMS = {"en": 0.08}  # measured 28 of 445 non-crisis texts (6.3%), 24 of them the 39 probes
 
@@ -74,7 +77,7 @@ def test_accuracy_per_label_stays_above_its_floor(language):
     scores["overall"] = sum(right.values()) / len(rows)
     report = ", ".join(f"{label} {score:.0%}" for label, score in scores.items())
     print(f"\n{language}: {report}")  # shown with -s: the accuracy per label
-    below = {label: score for label, score in scores.items() if score < FLOORS[language][label]}
+    below = {label: score for label, score in scores.items() if score < FLOORS[language].get(label, 0.0)}
     assert not below, f"below the floor: {below} (all: {report})"
 
 
