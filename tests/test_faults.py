@@ -51,7 +51,7 @@ def test_an_sms_error_is_counted_as_an_error(make_app, content, monkeypatch):
     app = make_app(TESTING=False)
     seen = []
     app.extensions["event_sinks"].append(seen.append)
-    monkeypatch.setattr(app.extensions["matchers"]["en-GB"], "match", lambda text: 1 / 0)
+    monkeypatch.setattr(app.extensions["matchers"]["en-GB"], "decide", lambda text: 1 / 0)
     assert Twilio(app.test_client()).message("FAQ") == content.replies["error"][0]
     assert [(event.channel, event.served, event.outcome) for event in seen] == [("sms", "error", "error")]
 
@@ -59,7 +59,7 @@ def test_an_sms_error_is_counted_as_an_error(make_app, content, monkeypatch):
 def test_when_even_the_apology_fails_the_last_resort_is_an_empty_response(make_app, monkeypatch):
     """Silence, not a <Message>: whatever failed may be in the words, and Twilio still gets valid TwiML."""
     app = make_app(TESTING=False)
-    monkeypatch.setattr(app.extensions["matchers"]["en-GB"], "match", lambda text: 1 / 0)
+    monkeypatch.setattr(app.extensions["matchers"]["en-GB"], "decide", lambda text: 1 / 0)
     monkeypatch.setitem(app.extensions, "sms_apology", {})
     response = Twilio(app.test_client()).sms("FAQ")
     assert response.status_code == 200

@@ -104,7 +104,7 @@ def test_an_internal_error_in_the_sms_webhook_gets_an_apology_not_a_500(served_a
     def broken(text):
         raise RuntimeError(f"simulated fault while reading {text!r}")
 
-    monkeypatch.setattr(app.extensions["matchers"]["en-GB"], "match", broken)
+    monkeypatch.setattr(app.extensions["matchers"]["en-GB"], "decide", broken)
     with caplog.at_level(logging.INFO, logger="line"):
         response = twilio.sms("a private question about my cancer")
     assert response.status_code == 200
@@ -118,7 +118,7 @@ def test_an_internal_error_in_the_sms_webhook_gets_an_apology_not_a_500(served_a
 
 def test_debug_mode_still_answers_an_error_with_twiml_not_a_debugger_page(make_app, content, monkeypatch):
     app = make_app(DEBUG=True)
-    monkeypatch.setattr(app.extensions["matchers"]["en-GB"], "match", lambda text: 1 / 0)
+    monkeypatch.setattr(app.extensions["matchers"]["en-GB"], "decide", lambda text: 1 / 0)
     response = Twilio(app.test_client()).sms("my private question")
     assert response.status_code == 200
     assert content.replies["error"][0] in response.get_data(as_text=True)
@@ -127,7 +127,7 @@ def test_debug_mode_still_answers_an_error_with_twiml_not_a_debugger_page(make_a
 
 def test_when_even_the_apology_fails_twilio_still_gets_valid_twiml(served_app, monkeypatch):
     app, twilio = served_app, Twilio(served_app.test_client())
-    monkeypatch.setattr(app.extensions["matchers"]["en-GB"], "match", lambda text: 1 / 0)
+    monkeypatch.setattr(app.extensions["matchers"]["en-GB"], "decide", lambda text: 1 / 0)
     monkeypatch.delitem(app.extensions, "sms_apology")
     response = twilio.sms("FAQ")
     assert response.status_code == 200

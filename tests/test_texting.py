@@ -145,13 +145,16 @@ def test_each_topic_can_be_texted_once_in_the_same_call(line, api, content):
     assert [m["Body"] for m in api.received] == [content.texts["bring"], content.texts["ask"]]
 
 
-def test_the_cap_holds_across_workers_sharing_the_ledger(make_app, api, content):
-    ledger = MemoryLedger()  # one shared store, as the usage database is for every worker and machine
-    workers = []
-    for _ in range(3):
-        app = make_app(TWILIO_ACCOUNT_SID=ACCOUNT_SID, TWILIO_API_BASE_URL=api.url, SEND_TIMEOUT=SEND_TIMEOUT)
-        app.extensions["text_ledger"] = app.extensions.get("text_ledger", ledger)
-        workers.append(app)
+def test_the_cap_holds_across_workers_sharing_the_ledger(make_app, api, content, tmp_path):
+    from app.usage import migrate
+    from app.usage.store import Store
+
+    url = f"sqlite:///{tmp_path / 'shared.sqlite3'}"  # one database, as every worker and machine shares
+    store = Store(url)
+    migrate.upgrade(store)
+    store.close()
+    settings = {"TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_API_BASE_URL": api.url, "SEND_TIMEOUT": SEND_TIMEOUT}
+    workers = [make_app(**settings, DATABASE_URL=url) for _ in range(3)]
     request = press_two(workers[0], api.start_call(CALLER, LINE_NUMBER))
     heard = []
     threads = [threading.Thread(target=lambda app=app: heard.append(send(app, request)[0])) for app in workers * 2]
