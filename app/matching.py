@@ -245,10 +245,16 @@ class Matcher:
         words = self.read(text)
         if not words:
             return Decision(Match(Kind.REPLY, "not_understood" if text.strip() else "menu"), "empty")
-        if phrase := self.crisis.found(words):  # never overruled: "chest pains, what should i bring" is a crisis
-            return Decision(Match(Kind.REPLY, "emergency"), "crisis phrase", " ".join(phrase))
         # The words that matter in a short text: "faq 1 please" is "faq 1", "question one" is "question 1".
         core = [self.number_words.get(word, word) for word in words if word not in self.filler] or words
+        # A text that is exactly a keyword ("FAQ", "bring 2") says nothing else: answered before the
+        # crisis check, which costs most of a keyword's reading (read past a typo, it waits for the check).
+        if len(core) <= 2 and (found := self.keyword_form(core)) and self.is_keyword(" ".join(core)):
+            return Decision(found, "keyword", " ".join(core))
+        if (topic := self.sayings.get(" ".join(words))) and not self.crisis.found(words):
+            return Decision(Match(Kind.REPLY, topic), "synonym", " ".join(words))
+        if phrase := self.crisis.found(words):  # never overruled: "chest pains, what should i bring" is a crisis
+            return Decision(Match(Kind.REPLY, "emergency"), "crisis phrase", " ".join(phrase))
         if (len(core) == 1 and core[0] in self.opt_out_words) or self.stop_phrases.found(words):
             return Decision(Match(Kind.REPLY, "stop_hint"), "stop")  # "Stop." or "STOP please" is not an opt-out
         if len(core) == 1 and core[0] in self.opt_in_words:
