@@ -189,3 +189,12 @@ def test_a_text_is_never_offered_at_a_menu():
     rules = Rules({"ask": {"2": Choice(Action.TEXT)}}, RULES.after_keys, {}, 2, frozenset({"ask"}))
     got = next_move(Step(Kind.MENU, "ask", CY), key("2"), rules, True)
     assert (got.do, got.lead) == (Do.PROMPT, Lead.CANNOT_TEXT)
+
+
+def test_a_choice_the_machine_does_not_know_is_not_understood():
+    # Every Action has its case today; one added later without a case must still get "not heard", not a crash.
+    step = Step(Kind.MENU, MAIN, CY)
+    unknown = Input(Heard.SAID, choice=Choice("an action added later"))  # type: ignore[arg-type]
+    assert move(step, unknown) == Move(
+        Do.PROMPT, Step(Kind.MENU, MAIN, CY, wrong=1), Lead.NOT_HEARD, outcome="not_understood"
+    )
