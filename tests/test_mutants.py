@@ -1,6 +1,7 @@
 """Tests that kill the mutants `mutmut` found surviving (bench/mutation.md): each pins what a caller or patient gets."""
 
 import pytest
+from support import Twilio
 
 from app.voice.machine import Action, Choice, Do, Heard, Input, Lead, Move, Rules, next_move
 from app.voice.steps import MAIN, MAX_WRONG, Kind, Step
@@ -198,3 +199,19 @@ def test_a_choice_the_machine_does_not_know_is_not_understood():
     assert move(step, unknown) == Move(
         Do.PROMPT, Step(Kind.MENU, MAIN, CY, wrong=1), Lead.NOT_HEARD, outcome="not_understood"
     )
+
+
+# -- SMS: what is counted when the line stays silent
+
+
+def test_an_opt_out_in_a_welsh_conversation_is_counted_as_a_welsh_opt_out(make_app):
+    """Silence is still an answer: it is counted under the conversation's locale, as an opt-out."""
+    app = make_app(LINE_LOCALES="en-GB,cy-GB")
+    seen = []
+    app.extensions["event_sinks"].append(seen.append)
+    twilio = Twilio(app.test_client())
+    assert twilio.message("CYMRAEG") is not None
+    assert twilio.message("STOP") is None
+    assert [(event.channel, event.locale, event.served, event.segments) for event in seen[1:]] == [
+        ("sms", "cy-GB", "opt_out", 0)
+    ]
