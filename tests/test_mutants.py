@@ -215,3 +215,11 @@ def test_an_opt_out_in_a_welsh_conversation_is_counted_as_a_welsh_opt_out(make_a
     assert [(event.channel, event.locale, event.served, event.segments) for event in seen[1:]] == [
         ("sms", "cy-GB", "opt_out", 0)
     ]
+
+
+def test_a_remembered_list_that_content_no_longer_numbers_is_not_followed(app, content):
+    """A cookie from before a content change may name a list that is no longer one: "2" is then not guessed."""
+    client = app.test_client()
+    with client.session_transaction() as state:
+        state["list"] = "bring"  # a real reply, but not a numbered list
+    assert Twilio(client).message("2") == content.replies["not_understood"][0]
