@@ -223,3 +223,10 @@ def test_a_remembered_list_that_content_no_longer_numbers_is_not_followed(app, c
     with client.session_transaction() as state:
         state["list"] = "bring"  # a real reply, but not a numbered list
     assert Twilio(client).message("2") == content.replies["not_understood"][0]
+
+
+def test_a_bare_1_during_a_long_piece_goes_back_to_its_first_part(twilio, content):
+    parts = content.replies["bring"]
+    assert twilio.message("BRING") == parts[0]
+    assert twilio.message("MORE") == parts[1]
+    assert twilio.message("1") == parts[0]
