@@ -383,7 +383,8 @@ def measure(
 
     body = urllib.parse.urlencode(params)
     # The line checks the URL Twilio was given; the floors, like any plain webhook, the URL that arrived.
-    url = f"{PUBLIC}{path}" if server.name in LINES else f"http://127.0.0.1:{server.port}{path}"
+    public = server.env.get("PUBLIC_BASE_URL")
+    url = f"{public}{path}" if public else f"http://127.0.0.1:{server.port}{path}"
     signature = RequestValidator(token).compute_signature(url, params)
     script = workdir / f"{server.name}-{path.strip('/')}-{secrets.token_hex(4)}.lua"
     script.write_text(WRK_SCRIPT.format(body=body, signature=signature))
@@ -534,8 +535,7 @@ def main() -> int:
                 "TWILIO_AUTH_TOKEN": token,
                 "SECRET_KEY": secret,
                 "LINE_PHONE_NUMBER": LINE_NUMBER,
-                "PUBLIC_BASE_URL": PUBLIC,
-            }
+            } | ({"PUBLIC_BASE_URL": PUBLIC} if name in LINES else {})  # the floors check the URL that arrived
             server_command = {"line": command, SYNC: sync_command(command)}.get(name) or floor_command(
                 command, FLOORS[name]
             )

@@ -27,6 +27,7 @@ sys.path.insert(0, str(ROOT / "tests"))  # the throwaway PostgreSQL cluster the 
 
 from bench.run import (  # noqa: E402 - after the path is set, as bench/run.py does
     LINE_NUMBER,
+    PUBLIC,
     REQUESTS,
     BenchError,
     Server,
@@ -186,6 +187,7 @@ def main() -> int:
                     "TWILIO_AUTH_TOKEN": token,
                     "SECRET_KEY": secret,
                     "LINE_PHONE_NUMBER": LINE_NUMBER,
+                    "PUBLIC_BASE_URL": PUBLIC,  # production requires it, and signatures are checked against it
                     "XDG_RUNTIME_DIR": str(workdir / name),
                     "USAGE_COUNTS": "off" if name == "off" else "on",
                     # "off" still opens a database (the text-me ledger): its own file, never counted into.
@@ -330,10 +332,11 @@ def in_process(url: str, token: str, secret: str, requests: dict, batches: int =
     apps = {}
     for name in ("off", "on"):
         settings = {"TWILIO_AUTH_TOKEN": token, "SECRET_KEY": secret, "LINE_PHONE_NUMBER": LINE_NUMBER,
-                    "LINE_ENV": "production", "DATABASE_URL": url, "USAGE_COUNTS": name, "USAGE_FLUSH_SECONDS": 1}
+                    "LINE_ENV": "production", "DATABASE_URL": url, "USAGE_COUNTS": name, "USAGE_FLUSH_SECONDS": 1,
+                    "PUBLIC_BASE_URL": PUBLIC}
         apps[name] = create_app(settings)
     validator = RequestValidator(token)
-    prepared = [(path, params, validator.compute_signature(f"http://localhost{path}", params))
+    prepared = [(path, params, validator.compute_signature(f"{PUBLIC}{path}", params))
                 for path, params in requests.values()]
     best = {"off": float("inf"), "on": float("inf")}
     for _ in range(batches):
