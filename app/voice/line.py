@@ -4,7 +4,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from app.config import E164
-from app.content import EMERGENCY, Line
+from app.content import Line
 from app.events import Event, outcome_of
 from app.languages import LanguageNames
 from app.matching import Matcher
@@ -128,6 +128,3 @@ class PhoneLine:
     def apology(self, path: str) -> str:
         """Sorry, in the call's language: the main menu, or goodbye if the menu itself failed."""
         return self.spoken[parse(path, self.places).locale].script.apology(path)
-
-
-__all__ = ["EMERGENCY", "PhoneLine"]
