@@ -1,4 +1,4 @@
-"""Second Opinion Line: an SMS and phone line serving the patient guide "Getting a Second Opinion"."""
+"""Second Opinion Line: an SMS, WhatsApp and phone line serving the patient guide "Getting a Second Opinion"."""
 
 import logging
 
