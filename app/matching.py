@@ -251,10 +251,11 @@ class Matcher:
         # crisis check, which costs most of a keyword's reading (read past a typo, it waits for the check).
         if len(core) <= 2 and (found := self.keyword_form(core)) and self.is_keyword(" ".join(core)):
             return Decision(found, "keyword", " ".join(core))
-        if (topic := self.sayings.get(" ".join(words))) and not self.crisis.found(words):
-            return Decision(Match(Kind.REPLY, topic), "synonym", " ".join(words))
-        if phrase := self.crisis.found(words):  # never overruled: "chest pains, what should i bring" is a crisis
+        phrase = self.crisis.found(words)
+        if phrase:  # never overruled: "chest pains, what should i bring" is a crisis
             return Decision(Match(Kind.REPLY, "emergency"), "crisis phrase", " ".join(phrase))
+        if topic := self.sayings.get(" ".join(words)):  # the whole text one of a topic's synonyms
+            return Decision(Match(Kind.REPLY, topic), "synonym", " ".join(words))
         if (len(core) == 1 and core[0] in self.opt_out_words) or self.stop_phrases.found(words):
             return Decision(Match(Kind.REPLY, "stop_hint"), "stop")  # "Stop." or "STOP please" is not an opt-out
         if len(core) == 1 and core[0] in self.opt_in_words:
@@ -265,8 +266,6 @@ class Matcher:
             return Decision(Match(Kind.NUMBER, part=int(core[0][:3])), "number")
         if len(core) <= 2 and (found := self.keyword_form(core)):
             return Decision(found, "keyword", " ".join(core))
-        if topic := self.sayings.get(" ".join(words)):
-            return Decision(Match(Kind.REPLY, topic), "synonym", " ".join(words))
         if self.reader is None:
             return Decision(Match(Kind.REPLY, "not_understood"), "no model")
         verdict = self.reader.read(text)
