@@ -16,7 +16,7 @@ MIN_SECRET_CHARS = 32
 MIN_DISTINCT_CHARS = 8  # a random 32-character hex string has about 14; fewer than 8 is a placeholder
 MAX_PROXY_HOPS = 5  # more proxies than this in front of one app is a mistake, not a topology
 # gunicorn.conf.py's worker settings: name -> (default, lowest, highest).
-SERVING = {"WEB_CONCURRENCY": (2, 1, 32), "WEB_THREADS": (8, 1, 64)}
+SERVING = {"WEB_CONCURRENCY": (2, 1, 32), "WEB_THREADS": (1, 1, 64)}
 
 DEFAULTS = {
     "LINE_ENV": "development",

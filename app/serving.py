@@ -1,66 +1,78 @@
-"""The gunicorn worker the Procfile runs: threads, a deadline for each request to arrive, headers on every page.
+"""The gunicorn worker the Procfile runs: each request read whole by the main loop before the app runs.
 
 gunicorn's threaded worker gives a thread to a connection once its first byte arrives, and then
 waits as long as the client likes: a client sending a byte a second holds that thread for good,
-and as many such clients as there are threads take the line down. This worker gives each request
-READ_SECONDS from its first byte for the headers and the whole body (read here, before the app
-runs, as a buffering proxy would), then answers 408 and closes. A dribbling client can hold a
-thread for READ_SECONDS at most, and the other threads keep answering meanwhile.
+and as many such clients as there are threads take the line down. More threads are no cure: the
+line's answers are pure Python, so threads only take turns on the interpreter's lock, and the
+turns they wait for after each socket read and write cost a third of the throughput (measured).
+
+So this worker reads every request in its main loop without blocking, as a buffering proxy would:
+the app runs only once a request's headers and body have all arrived, and a request that has not
+arrived READ_SECONDS after its connection was ready for it is answered 408 and closed. A dribbling
+client holds nothing but a socket. With WEB_THREADS=1 (the default) the main loop then runs the
+app itself, one request at a time, as gunicorn's sync worker does; with more, a pool of threads
+does, for deployments whose requests wait on something slow.
 """
 
+import contextlib
+import errno
+import heapq
+import itertools
 import os
+import re
+import selectors
 import time
+from concurrent.futures import Future
+from functools import partial
 
 from gunicorn import util
 from gunicorn.http.body import Body, LengthReader
 from gunicorn.http.unreader import IterUnreader
-from gunicorn.workers.gthread import ThreadWorker
+from gunicorn.workers.gthread import TConn, ThreadWorker
 
 from app import MAX_REQUEST_BYTES
 from app.web import security_headers
 
-READ_SECONDS = 5.0  # headers and body, from the first byte: Twilio's few KB arrive in milliseconds
+READ_SECONDS = 5.0  # for a whole request, from when its connection was ready: Twilio's few KB take milliseconds
+WRITE_SECONDS = 5.0  # for an answer to leave, so a client that never reads cannot hold the worker
+HEADER_BYTES = 16 * 1024  # gunicorn's own limits refuse long lines and fields; this bounds the headers in all
+CONTENT_LENGTH = re.compile(rb"\r\ncontent-length:[ \t]*(\d+)", re.IGNORECASE)
+CHUNKED = re.compile(rb"\r\ntransfer-encoding:[^\r]*chunked", re.IGNORECASE)  # Twilio always sends a length
+EXPECT_CONTINUE = re.compile(rb"\r\nexpect:[ \t]*100-continue", re.IGNORECASE)
 
 
-class ReadTimeout(Exception):
-    """A request's headers and body did not all arrive within READ_SECONDS."""
+def page(status: str, text: str) -> bytes:
+    """A short plain-text answer that closes the connection."""
+    body = text.encode() + b"\n"
+    return (
+        f"HTTP/1.1 {status}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: {len(body)}\r\n\r\n"
+    ).encode() + body
 
 
-class DeadlineSocket:
-    """A client socket whose reads for one request share one deadline, which a byte a second cannot stretch."""
+TIMED_OUT = page("408 Request Timeout", "Request Timeout")
+LENGTH_REQUIRED = page("411 Length Required", "Length Required")
+HEADERS_TOO_LARGE = page("431 Request Header Fields Too Large", "Request Header Fields Too Large")
+CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 
-    def __init__(self, sock, seconds: float = READ_SECONDS):
-        self._sock = sock
-        self.seconds = seconds
-        self.armed = False
-        self.deadline: float | None = None
 
-    def arm(self) -> None:
-        """A new request may start: its clock starts with the next read."""
-        self.armed, self.deadline = True, None
+def body_lacking(head: bytes, body_bytes: int) -> int:
+    """How many bytes of its body a request with these headers still lacks; 0 when the app can have it.
 
-    def disarm(self) -> None:
-        """The request has arrived (or failed): reads go straight to the socket again."""
-        self.armed = False
+    A body longer than the app accepts is whole once the app's limit is in: the app answers 413.
+    """
+    length = CONTENT_LENGTH.search(head)
+    wanted = min(int(length.group(1)), MAX_REQUEST_BYTES + 1) if length else 0
+    return max(0, wanted - body_bytes)
 
-    def recv(self, size: int) -> bytes:
-        """Read as the socket would, but never past the request's deadline."""
-        if not self.armed:
-            return self._sock.recv(size)
-        now = time.monotonic()
-        if self.deadline is None:
-            self.deadline = now + self.seconds
-        if now >= self.deadline:
-            raise ReadTimeout
-        self._sock.settimeout(self.deadline - now)
-        try:
-            return self._sock.recv(size)
-        except TimeoutError:
-            raise ReadTimeout from None
 
-    def __getattr__(self, name: str):
-        """Everything else (send, fileno, close, timeouts) is the socket's own."""
-        return getattr(self._sock, name)
+class Arrival:
+    """A request coming in on a connection, read by the main loop, with the time it must be in by."""
+
+    def __init__(self, conn: TConn, data: bytes = b""):
+        self.conn = conn
+        self.data = bytearray(data)
+        self.deadline = time.monotonic() + READ_SECONDS
+        self.continued = False  # "100 Continue" sent, for a client that waits for it before its body
 
 
 class Captured:
@@ -90,53 +102,134 @@ def headers() -> dict[str, str]:
     return security_headers(os.environ.get("LINE_ENV") == "production")
 
 
-TIMED_OUT = (
-    b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: 16\r\n\r\n"
-    b"Request Timeout\n"
-)
-
-
 class LineWorker(ThreadWorker):
-    """gunicorn's gthread worker, with a read deadline per request and security headers on its own pages."""
+    """gunicorn's gthread worker, reading each request whole in its main loop before the app runs on it."""
+
+    def init_process(self) -> None:
+        """Nothing arriving yet: the requests being read, and their deadlines in order."""
+        self.arrivals: dict[TConn, Arrival] = {}
+        self.deadlines: list[tuple[float, int, Arrival]] = []
+        self.order = itertools.count()  # breaks ties between deadlines, so arrivals are never compared
+        super().init_process()
+
+    def accept(self, listener) -> None:
+        """A new connection: read its first request in the main loop."""
+        try:
+            client, address = listener.accept()
+        except OSError as error:
+            if error.errno not in (errno.EAGAIN, errno.ECONNABORTED, errno.EWOULDBLOCK):
+                raise
+            return
+        self.nr_conns += 1
+        self.await_request(TConn(self.cfg, client, address, listener.getsockname()))
+
+    def on_client_socket_readable(self, conn, client) -> None:
+        """A kept-alive connection has begun its next request: read that in the main loop too."""
+        self.poller.unregister(client)
+        self.keepalived_conns.remove(conn)
+        self.await_request(conn)
 
     def enqueue_req(self, conn) -> None:
-        """Every time a connection goes to a thread, a new request may start on it: arm its deadline."""
-        if not isinstance(conn.sock, DeadlineSocket):
-            conn.sock = DeadlineSocket(conn.sock)
-        conn.sock.arm()
-        super().enqueue_req(conn)
+        """gunicorn's call when an answer's connection holds bytes of the next request: read the rest here too."""
+        self.await_request(conn, conn.parser.unreader.take_buffered())
 
-    def handle(self, conn):
-        """Serve one request; whatever happened, later reads (a graceful close's drain) have no deadline."""
+    def await_request(self, conn: TConn, data: bytes = b"") -> None:
+        """Start reading one request on a connection, with READ_SECONDS to arrive whole."""
+        conn.sock.setblocking(False)
+        arrival = Arrival(conn, data)
+        self.arrivals[conn] = arrival
+        heapq.heappush(self.deadlines, (arrival.deadline, next(self.order), arrival))
+        self.poller.register(conn.sock, selectors.EVENT_READ, partial(self.on_request_bytes, arrival))
+        if data:  # bytes read ahead may be a whole request already; the socket may never be readable again
+            self.method_queue.defer(self.take, arrival, b"")
+
+    def on_request_bytes(self, arrival: Arrival, client) -> None:
+        """Read what the client has sent so far."""
         try:
-            return super().handle(conn)
-        finally:
-            conn.sock.disarm()
+            chunk = client.recv(64 * 1024)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            chunk = b""
+        if not chunk:  # the client went away before finishing its request
+            self.drop(arrival)
+            return
+        self.take(arrival, chunk)
+
+    def take(self, arrival: Arrival, chunk: bytes) -> None:
+        """Add bytes to a request; once it is whole, answer it."""
+        if self.arrivals.get(arrival.conn) is not arrival:
+            return  # already answered or dropped
+        arrival.data += chunk
+        end = arrival.data.find(b"\r\n\r\n", 0, HEADER_BYTES + 4)
+        if end < 0:
+            if len(arrival.data) > HEADER_BYTES:
+                self.drop(arrival, HEADERS_TOO_LARGE)
+            return
+        head = bytes(arrival.data[: end + 2])  # the request line and each header, each ending in CRLF
+        if CHUNKED.search(head):
+            self.drop(arrival, LENGTH_REQUIRED)
+        elif not body_lacking(head, len(arrival.data) - end - 4):
+            self.stop_reading(arrival)
+            self.answer(arrival)
+        elif not arrival.continued and EXPECT_CONTINUE.search(head):
+            arrival.continued = True
+            with contextlib.suppress(OSError):
+                arrival.conn.sock.send(CONTINUE)
+
+    def answer(self, arrival: Arrival) -> None:
+        """Give a whole request to the app: here in the main loop with one thread, or to the pool."""
+        conn = arrival.conn
+        conn.init()  # the connection's parser, made once; it reads only what is handed to it here
+        conn.parser.unreader.unread(bytes(arrival.data))
+        if self.cfg.threads > 1:
+            super().enqueue_req(conn)
+            return
+        done = Future()
+        done.set_result(self.handle(conn))  # handle() answers every error itself and returns False
+        self.finish_request(conn, done)
+
+    def stop_reading(self, arrival: Arrival) -> None:
+        """The main loop is done with this request, whole or not."""
+        self.poller.unregister(arrival.conn.sock)
+        del self.arrivals[arrival.conn]
+
+    def drop(self, arrival: Arrival, answer: bytes = b"") -> None:
+        """Close a connection whose request will not be answered, with a short answer if it had begun."""
+        self.stop_reading(arrival)
+        if answer:
+            with contextlib.suppress(OSError):  # non-blocking: a client that reads nothing loses the answer
+                arrival.conn.sock.send(with_headers(answer, headers()))
+        self.nr_conns -= 1
+        arrival.conn.close()
+
+    def murder_pending(self) -> None:
+        """Also close the connections whose request is late: 408 if it had begun, silently if not."""
+        super().murder_pending()
+        now = time.monotonic()
+        while self.deadlines and self.deadlines[0][0] <= now:
+            _, _, arrival = heapq.heappop(self.deadlines)
+            if self.arrivals.get(arrival.conn) is not arrival:
+                continue  # answered in time, or gone
+            if arrival.data:
+                self.log.info("request not received within %s s: answered 408 and closed", READ_SECONDS)
+            self.drop(arrival, TIMED_OUT if arrival.data else b"")
 
     def handle_request(self, req, conn) -> bool:
-        """Read the whole body within the deadline, then run the app on it with no socket read left to wait for."""
-        if req._expected_100_continue:  # gunicorn sends this when the app starts, too late for the read here
-            conn.sock.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
-            req._expected_100_continue = False
+        """Give the app its body, read already; a body over the app's limit ends the connection after the 413."""
+        req._expected_100_continue = False  # sent by the main loop if the client asked, before its body came
+        conn.sock.settimeout(WRITE_SECONDS)  # blocking, with a bound: the answer is all that is left to send
         data = req.body.read(MAX_REQUEST_BYTES + 1) if req.body is not None else b""
-        complete = len(data) <= MAX_REQUEST_BYTES  # beyond it the app answers 413 and the rest stays unread
-        conn.sock.disarm()
-        conn.sock.settimeout(None)  # blocking again, to write the answer
         req.body = Body(LengthReader(IterUnreader([data]), len(data)))
-        return super().handle_request(req, conn) and complete
+        return super().handle_request(req, conn) and len(data) <= MAX_REQUEST_BYTES
 
     def handle_error(self, req, client, addr, exc) -> None:
-        """gunicorn's answer to a bad request, with the security headers; 408 for one that came too slowly."""
-        if isinstance(exc, ReadTimeout):
-            self.log.info("request not received within %s s: answered 408 and closed", READ_SECONDS)
-            page = TIMED_OUT
-        else:
-            captured = Captured()
-            super().handle_error(req, captured, addr, exc)
-            page = captured.data
-        if not page:
+        """gunicorn's answer to a bad request, with the security headers."""
+        captured = Captured()
+        super().handle_error(req, captured, addr, exc)
+        if not captured.data:
             return
         try:
-            util.write_nonblock(client, with_headers(page, headers()))
+            util.write_nonblock(client, with_headers(captured.data, headers()))
         except OSError:
             self.log.debug("Failed to send error message.")

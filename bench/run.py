@@ -44,7 +44,7 @@ STOP_TIMEOUT = 15  # above graceful_timeout (10 s), so a clean stop is never cut
 
 # Targets from the issue, for a 2-core machine.
 MIN_RATIO_TO_MINIMAL = 0.9
-MIN_RATIO_TO_SYNC = 0.95  # the threaded worker must keep the sync workers' throughput (within run-to-run noise)
+MIN_RATIO_TO_SYNC = 0.95  # the line's worker must keep the sync workers' throughput (within run-to-run noise)
 MAX_P99_MS = 50
 MAX_MB_PER_WORKER = 80
 
@@ -467,8 +467,8 @@ def describe_run(args, command: str, requests: dict, load_before: float) -> str:
         f"{datetime.datetime.now().isoformat(timespec='seconds')}, commit {commit}, "
         f"{os.cpu_count()} CPUs, load average before {load_before:.2f}, Python {platform.python_version()}\n- "
         f"Servers: `{command}` (the Procfile), the same with `{SYNC_FLAGS}` ({SYNC}: the serving set-up before "
-        f"the threaded worker), and the same with the app swapped for {' and '.join(FLOORS.values())}; "
-        f"workers {workers}, threads {os.environ.get('WEB_THREADS', '8 (gunicorn.conf.py default)')}\n- "
+        f"the line's own worker), and the same with the app swapped for {' and '.join(FLOORS.values())}; "
+        f"workers {workers}, threads {os.environ.get('WEB_THREADS', '1 (gunicorn.conf.py default)')}\n- "
         f"Load: wrk {args.threads} thread(s), {args.connections} connections, {args.seconds} s per run "
         f"after a {args.warmup} s warm-up, signed POSTs over 127.0.0.1; requests: {', '.join(requests)}\n- "
         "Errors: socket errors plus any non-2xx answer. Memory: the highest VmHWM of any worker "

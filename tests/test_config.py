@@ -160,8 +160,8 @@ def test_proxy_hops_out_of_range_are_refused_in_every_mode(environ, mode, value,
     assert str(refused.value) == expected
 
 
-def test_the_serving_settings_default_to_two_workers_of_eight_threads():
-    assert config.serving({}) == {"WEB_CONCURRENCY": 2, "WEB_THREADS": 8}
+def test_the_serving_settings_default_to_two_workers_of_one_thread():
+    assert config.serving({}) == {"WEB_CONCURRENCY": 2, "WEB_THREADS": 1}
     assert config.serving({"WEB_CONCURRENCY": " 4 ", "WEB_THREADS": "16"}) == {"WEB_CONCURRENCY": 4, "WEB_THREADS": 16}
 
 

@@ -308,7 +308,7 @@ def test_slow_clients_cannot_starve_the_line(line):
     from app.serving import READ_SECONDS
 
     _, port = line
-    slow_connections = 6  # three times the workers (WEB_CONCURRENCY's default, 2)
+    slow_connections = 6  # three times the workers, each with one thread (the defaults)
     stop, cut = threading.Event(), []
     clients = [
         threading.Thread(target=dribble, args=(port, "headers" if n % 2 else "body", stop, cut), daemon=True)
