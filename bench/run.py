@@ -499,14 +499,11 @@ def parse_args() -> argparse.Namespace:
 
 
 def select_requests(names: str) -> dict:
-    """The request types asked for; /voice only once the line has a voice webhook."""
+    """The request types asked for, by name."""
     chosen = {}
     for name in (n.strip() for n in names.split(",")):
         if name not in REQUESTS:
             raise BenchError(f"unknown request type {name!r} (known: {', '.join(REQUESTS)})")
-        if REQUESTS[name][0] == "/voice" and not (ROOT / "app" / "voice.py").exists():
-            print(f"Skipping {name}: the line has no app/voice.py yet.", file=sys.stderr)
-            continue
         chosen[name] = REQUESTS[name]
     return chosen
 

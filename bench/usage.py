@@ -8,6 +8,7 @@ report to stdout and bench/results/usage.md; exits 1 if a target is missed, 2 if
 """
 
 import argparse
+import dataclasses
 import datetime
 import logging
 import os
@@ -248,12 +249,14 @@ def main() -> int:
     by_key = {(r.request, r.server): r for r in results}
     lines.append(describe_run(args, command, requests, busy_before))
     lines.append("- Servers: the same Procfile command; `off` is USAGE_COUNTS=off, the others count into that database")
+    lines.append("- on/off req/s and p99 rise: the median over rounds of each round's own ratio, so load that shifts "
+                 "between rounds cancels")
     lines += ["", "| request | server | req/s | p50 ms | p99 ms | errors | on/off req/s | p99 rise |",
               "|---|---|---:|---:|---:|---:|---:|---:|"]
     missed = []
     for r in results:
         base = by_key[(r.request, "off")]
-        ratio, rise = r.rps / base.rps, (r.p99_ms - base.p99_ms) / base.p99_ms
+        ratio, rise = round_ratios(runs[(r.request, r.server)], runs[(r.request, "off")])
         shown = ("", "") if r.server == "off" else (f"{ratio:.3f}", f"{100 * rise:+.1f}%")
         lines.append(f"| {r.request} | {r.server} | {r.rps:,.0f} | {r.p50_ms:.1f} | {r.p99_ms:.1f} | {r.errors} "
                      f"| {shown[0]} | {shown[1]} |")
@@ -288,14 +291,22 @@ def main() -> int:
     return 1 if missed else 0
 
 
+def round_ratios(on: list, off: list) -> tuple[float, float]:
+    """The median, over rounds, of each round's throughput ratio and p99 rise against `off` in the same round."""
+    ratios = [a.rps / b.rps for a, b in zip(on, off, strict=True)]
+    rises = [(a.p99_ms - b.p99_ms) / b.p99_ms for a, b in zip(on, off, strict=True)]
+    return statistics.median(ratios), statistics.median(rises)
+
+
 def median_result(runs: list):
     """One server's figures for one request: the median round by throughput, its errors summed over all."""
-    ranked = sorted(runs, key=lambda result: result.rps)
-    middle = ranked[len(ranked) // 2]
-    middle.errors = sum(result.errors for result in runs)
-    middle.p99_ms = statistics.median(result.p99_ms for result in runs)
-    middle.p50_ms = statistics.median(result.p50_ms for result in runs)
-    return middle
+    middle = sorted(runs, key=lambda result: result.rps)[len(runs) // 2]
+    return dataclasses.replace(
+        middle,
+        errors=sum(result.errors for result in runs),
+        p99_ms=statistics.median(result.p99_ms for result in runs),
+        p50_ms=statistics.median(result.p50_ms for result in runs),
+    )
 
 
 def sink_cost(repeats: int = 200_000) -> tuple[float, float]:
