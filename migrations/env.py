@@ -3,7 +3,7 @@
 from alembic import context
 from sqlalchemy import create_engine
 
-from app.usage import dashboard_schema, schema  # noqa: F401 - the dashboard's table joins schema.metadata
+from app.usage import schema
 from app.usage.store import normalise_url
 
 config = context.config

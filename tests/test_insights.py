@@ -28,8 +28,8 @@ from usage_support import database_url, postgres_server  # noqa: F401
 from app import create_app
 from app.errors import StartupError
 from app.usage import insights_auth, insights_report, schema
-from app.usage.dashboard_schema import insights_login_clients
 from app.usage.insights_report import Query
+from app.usage.schema import insights_login_clients
 from app.usage.store import Store
 
 ADDRESS = "203.0.113.7"

@@ -18,7 +18,7 @@ from werkzeug.serving import make_server
 
 from app import create_app
 from app.usage import insights_auth, schema
-from app.usage.dashboard_schema import insights_login_clients
+from app.usage.schema import insights_login_clients
 from app.usage.store import Batch
 
 

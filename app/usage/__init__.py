@@ -16,7 +16,7 @@ from pathlib import Path
 from flask import Flask
 
 from app.errors import StartupError
-from app.usage import dashboard_schema, migrate, schema, unmatched  # noqa: F401 - the dashboard's table joins schema.metadata
+from app.usage import migrate, schema, unmatched
 from app.usage.ledger import Ledger
 from app.usage.recorder import Recorder
 from app.usage.store import MEMORY_URL, Store, describe

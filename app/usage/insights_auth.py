@@ -22,7 +22,6 @@ from sqlalchemy.dialects import postgresql, sqlite
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.usage import schema
-from app.usage.dashboard_schema import insights_login_clients
 
 COOKIE = "insights"
 LIFETIME = timedelta(hours=8)  # a working day: then the operator logs in again
@@ -142,7 +141,7 @@ def retry_after(oldest: datetime, moment: datetime) -> int:
 def limited(engine: Engine, client: str, moment: datetime) -> Limited | None:
     """Whether this client, or everyone, has had too many wrong passwords in the window."""
     since = moment - WINDOW
-    mine, everyone = insights_login_clients, schema.insights_login
+    mine, everyone = schema.insights_login_clients, schema.insights_login
     with engine.connect() as connection:
         count, oldest = connection.execute(
             select(func.sum(mine.c.failures), func.min(mine.c.minute)).where(mine.c.client == client,
@@ -161,7 +160,7 @@ def limited(engine: Engine, client: str, moment: datetime) -> Limited | None:
 def count_failure(engine: Engine, client: str, moment: datetime) -> None:
     """Add a wrong password to this client's and everyone's count for this minute; forget day-old ones."""
     minute = moment.replace(second=0, microsecond=0)
-    mine, everyone = insights_login_clients, schema.insights_login
+    mine, everyone = schema.insights_login_clients, schema.insights_login
     with engine.begin() as connection:
         insert = dialect(connection).insert
         statement = insert(mine).values(minute=minute, client=client, failures=1)
@@ -177,7 +176,8 @@ def count_failure(engine: Engine, client: str, moment: datetime) -> None:
 def forget_failures(engine: Engine, client: str) -> None:
     """After a correct password, this client's wrong ones no longer count against it."""
     with engine.begin() as connection:
-        connection.execute(delete(insights_login_clients).where(insights_login_clients.c.client == client))
+        clients = schema.insights_login_clients
+        connection.execute(delete(clients).where(clients.c.client == client))
 
 
 def check_password(stored_hash: str, password: str) -> bool:

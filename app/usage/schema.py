@@ -111,6 +111,17 @@ insights_login = Table(
     CheckConstraint("failures >= 0", name="failures_positive"),
 )
 
+# ... failed logins per client per minute, for the per-address limit: `client` is HMAC-SHA256(SECRET_KEY,
+# address) in hex, cut to 32 characters, so no address is kept; rows are deleted after a day ...
+insights_login_clients = Table(
+    "insights_login_clients",
+    metadata,
+    Column("minute", DateTime(timezone=False), primary_key=True),  # UTC, truncated to the minute
+    Column("client", CHAR(32), primary_key=True),
+    Column("failures", Integer, nullable=False, default=0),
+    CheckConstraint("failures >= 0", name="failures_positive"),
+)
+
 # ... and its settings, such as the operator's password hash (set by `flask --app app insights set-password`).
 insights_settings = Table(
     "insights_settings",

@@ -11,7 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.pool import StaticPool
 
-from app.usage import dashboard_schema, schema  # noqa: F401 - the dashboard's table joins schema.metadata
+from app.usage import schema
 
 MEMORY_URL = "sqlite://"
 

@@ -17,7 +17,7 @@ HOUR = sa.DateTime(timezone=False)
 
 
 def upgrade() -> None:
-    """Create every table of app/usage/schema.py and dashboard_schema.py as they were at this revision."""
+    """Create every table of app/usage/schema.py as they were at this revision."""
     op.create_table(
         "usage_counts",
         sa.Column("hour", HOUR, nullable=False),
