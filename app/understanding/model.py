@@ -12,10 +12,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from scipy.sparse import hstack
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
-from threadpoolctl import threadpool_limits
 
 from app.text import Stemmer
 
@@ -57,6 +53,13 @@ class Classifier:
         stemmer: Stemmer,
         estimator: object | None = None,  # another scikit-learn classifier with predict_proba (the bench compares)
     ):
+        # Imported here, when the line learns: scikit-learn takes about 1.7 s to import, and a start
+        # refused for its settings (before any content is read) should not wait for it.
+        from scipy.sparse import hstack
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.linear_model import LogisticRegression
+        from threadpoolctl import threadpool_limits
+
         self.read = read
         self.stemmer = stemmer
         docs, labels = [], []
@@ -87,6 +90,8 @@ class Classifier:
         docs = [self.doc(text) for text in texts]
         if self.compiled:
             return np.vstack([self.compiled.probabilities(doc) for doc in docs])
+        from scipy.sparse import hstack  # only for another estimator, which the bench compares
+
         matrix = hstack([vectorizer.transform(docs) for vectorizer in self.vectorizers]).tocsr()
         return self.model.predict_proba(matrix)
 
