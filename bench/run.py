@@ -130,6 +130,7 @@ class Server:
     env: dict
     log_path: Path
     process: subprocess.Popen | None = None
+    cwd: Path = ROOT  # the checkout served: this one, or an earlier commit's (bench/compare.py)
     peak_kb: dict = field(default_factory=dict)  # worker pid -> highest VmHWM seen
     sampling: threading.Event = field(default_factory=threading.Event)
 
@@ -138,7 +139,7 @@ class Server:
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(
                 ["sh", "-c", self.command],
-                cwd=ROOT,
+                cwd=self.cwd,
                 env={**self.env, "PORT": str(self.port)},
                 stdout=log,
                 stderr=subprocess.STDOUT,
