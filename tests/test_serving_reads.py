@@ -148,3 +148,16 @@ def test_a_connection_that_sends_nothing_is_closed_silently_while_others_are_ans
         assert closed_by_server(idle) == b""
         held = time.monotonic() - opened
     assert READ_SECONDS - 0.5 < held < READ_SECONDS + 2, held
+
+
+def test_the_pages_come_whole_one_after_another_on_one_connection(port):
+    requests = b"".join(
+        f"GET {path} HTTP/1.1\r\nHost: line.example.org\r\n\r\n".encode() for path in ("/", "/card", "/card.txt")
+    )
+    with socket.create_connection(("127.0.0.1", port), timeout=WAIT) as sock:
+        sock.sendall(requests)
+        answers = read_answers(sock, 3)
+    assert [status for status, _, _ in answers] == ["HTTP/1.1 200 OK"] * 3
+    home, card, text = (body.decode() for _, _, body in answers)
+    assert home.rstrip().endswith("</html>") and card.rstrip().endswith("</html>")
+    assert LINE_NUMBER[-4:] in text.replace(" ", "")
