@@ -21,6 +21,7 @@ import itertools
 import os
 import re
 import selectors
+import sys
 import time
 from concurrent.futures import Future
 from functools import partial
@@ -104,6 +105,13 @@ def headers() -> dict[str, str]:
 
 class LineWorker(ThreadWorker):
     """gunicorn's gthread worker, reading each request whole in its main loop before the app runs on it."""
+
+    @classmethod
+    def check_config(cls, cfg, log) -> None:
+        """Refuse what this worker cannot serve: it reads the bytes of plain HTTP/1.1 requests itself."""
+        super().check_config(cfg, log)
+        if cfg.is_ssl or cfg.http2_cleartext != "off":
+            sys.exit(f"Error: {cls.__module__}.{cls.__name__} serves plain HTTP/1.1: end TLS and HTTP/2 in front of it")
 
     def init_process(self) -> None:
         """Nothing arriving yet: the requests being read, and their deadlines in order."""

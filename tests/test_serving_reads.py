@@ -1,6 +1,7 @@
 """How the Procfile's worker reads requests before the app runs: whole, on time, or a short answer and closed."""
 
 import socket
+import subprocess
 import time
 import urllib.parse
 
@@ -161,3 +162,18 @@ def test_the_pages_come_whole_one_after_another_on_one_connection(port):
     home, card, text = (body.decode() for _, _, body in answers)
     assert home.rstrip().endswith("</html>") and card.rstrip().endswith("</html>")
     assert LINE_NUMBER[-4:] in text.replace(" ", "")
+
+
+@pytest.mark.parametrize(
+    "flags", ["--http2-cleartext prior-knowledge", "--certfile {dir}/cert.pem --keyfile {dir}/key.pem"]
+)
+def test_a_start_asking_the_worker_for_tls_or_http2_is_refused_in_one_line(tmp_path, flags):
+    certificate = ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost"]
+    subprocess.run(
+        [*certificate, "-keyout", tmp_path / "key.pem", "-out", tmp_path / "cert.pem"], check=True, capture_output=True
+    )
+    process = start(f"{procfile_command(free_port())} {flags.format(dir=tmp_path)}", production(tmp_path))
+    output = process.communicate(timeout=WAIT * 3)[0].decode()
+    assert process.returncode != 0
+    assert "Error: app.serving.LineWorker serves plain HTTP/1.1: end TLS and HTTP/2 in front of it" in output
+    assert "Traceback" not in output
