@@ -901,6 +901,17 @@ def test_a_welsh_first_line_says_english_has_the_piece_that_welsh_lacks(make_app
     )
 
 
+def test_a_word_meaning_two_topics_across_languages_is_refused_in_the_file_and_topic_that_took_it_second(
+    make_app, tmp_path
+):
+    message = refusal(make_app, tmp_path, "en-GB,cy-GB",
+                      ("cy/line.yaml", "synonyms: [diolch yn fawr,", "synonyms: [what to bring, diolch yn fawr,"))
+    assert message == (
+        "content/cy/line.yaml: topics.thanks: 'what to bring' means 'thanks' here but 'bring' in en-GB: "
+        "use another word in one"
+    )
+
+
 @pytest.mark.parametrize(
     "key, problem",
     [
