@@ -289,6 +289,36 @@ BROKEN = [
         ["voice.after_piece[1]: key '1' must be one key, 1 to 9 or *, used once"],
     ),
     (
+        "no-main-menu",
+        "line.yaml",
+        ("    main:\n", "    start:\n"),
+        ["content/en/line.yaml: voice.menus: missing menu 'main'"],
+    ),
+    (
+        "a-key-said-aloud-of-two-digits",
+        "line.yaml",
+        ('    "0": [zero, oh, nought]', '    "12": [twelve]\n    "0": [zero, oh, nought]'),
+        ["voice.say_keys.12: keys are 0 to 9 and *"],
+    ),
+    (
+        "a-key-after-a-piece-that-is-the-help-key",
+        "line.yaml",
+        ('{key: "1", action: again,', '{key: "0", action: again,'),
+        ["voice.after_piece[1]: key '0' must be one key, 1 to 9 or *, used once (0 is help)"],
+    ),
+    (
+        "a-key-after-a-piece-of-two-digits",
+        "line.yaml",
+        ('{key: "2", action: text,', '{key: "12", action: text,'),
+        ["voice.after_piece[2]: key '12' must be one key, 1 to 9 or *, used once (0 is help)"],
+    ),
+    (
+        "an-action-after-a-piece-given-twice-and-another-never",
+        "line.yaml",
+        ('{key: "2", action: text,', '{key: "2", action: again,'),
+        ["content/en/line.yaml: voice.after_piece: give one key for each of again, text, menu"],
+    ),
+    (
         "region-variants-that-miss-a-region",
         "guide.yaml",
         ("      US: |\n        Here is how to ask", "      FR: |\n        Here is how to ask"),
