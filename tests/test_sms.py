@@ -20,6 +20,7 @@ TEXTS = [
     # numbered answers and parts, without any earlier text
     ("FAQ1", "faq1", 1), ("FAQ 2", "faq2", 1), ("faq3", "faq3", 1), ("Faq #2", "faq2", 1),
     ("question 3", "faq3", 1), ("bring 2", "bring", 2), ("BRING3", "bring", 3), ("when 2", "when", 2),
+    ("FAQs 2", "faq2", 1), ("bring 9", "bring", 1), ("FAQ 7", "faq", 1),  # a plural; numbers a piece does not have
     # greetings, pictures without words, empty texts
     ("hi", "menu", 1), ("Hello", "menu", 1), ("hello there", "menu", 1), ("Good morning", "menu", 1),
     ("", "menu", 1), ("   ", "menu", 1),
