@@ -18,6 +18,7 @@ TEXTS = [
     ("aks", "ask", 1), ("fqa", "faq", 1), ("meun", "menu", 1), ("mneu", "menu", 1),
     ("hepl", "help", 1), ("whne", "when", 1), ("faq1", "faq1", 1),
     ("FA Q", "faq", 1), ("bri ng", "bring", 1), ("he lp", "help", 1),  # a keyword split by a stray space
+    ("F A Q", "faq", 1), ("faq 1 2", "faq", 1), ("bring 2 3", "bring", 1),  # a keyword's letters, in three words
     # numbered answers and parts, without any earlier text
     ("FAQ1", "faq1", 1), ("FAQ 2", "faq2", 1), ("faq3", "faq3", 1), ("Faq #2", "faq2", 1),
     ("question 3", "faq3", 1), ("bring 2", "bring", 2), ("BRING3", "bring", 3), ("when 2", "when", 2),
