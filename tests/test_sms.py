@@ -210,6 +210,14 @@ def test_more_walks_through_a_long_piece_in_order(twilio, content):
     assert twilio.message("more") == content.replies["nothing_more"][0]
 
 
+def test_the_rest_asked_for_with_or_without_filler_gets_the_next_part(twilio, content):
+    # "the rest" is a "more" phrase as written; without its filler ("rest") it is not: either form is enough.
+    parts = content.replies["bring"]
+    assert twilio.message("BRING") == parts[0]
+    assert twilio.message("the rest") == parts[1]
+    assert twilio.message("send the rest") == parts[2]
+
+
 def test_a_stale_or_tampered_cookie_is_ignored(app, content):
     from support import Twilio
 
