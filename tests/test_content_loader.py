@@ -15,6 +15,8 @@ EXTRA_PART = "Also bring a pen and paper to write things down. " * 6  # one repl
 
 KEYWORD_LINE = line_of("guide.yaml", "    keyword: FACTS\n")
 FAQ1_LAST = "that tells you something.\n    whatsapp:"  # the end of faq1's SMS text
+# The end of cant_advise, the last topic of line.yaml, which has no keyword: a topic added after it is checked too.
+CANT_ADVISE_END = "your insurer's nurse line can help with that.\n"
 
 
 def delete(file):
@@ -223,7 +225,10 @@ BROKEN = [
             "    words: [menu, options, topics, hello, hi, hey]",
             "    words: [menu, options, the, topics, hello, hi, hey]",
         ),
-        ["topics.menu.words: 'the' is one of the stopwords in content/en/matching.yaml"],
+        [
+            "topics.menu.words: 'the' is one of the stopwords in content/en/matching.yaml, which never count: "
+            "remove it from one of them"
+        ],
     ),
     (
         "a-keyword-of-two-words",
@@ -236,6 +241,19 @@ BROKEN = [
         "guide.yaml",
         ("keyword: FACTS\n", "keyword: facts\n"),
         ["topics.facts.keyword: 'facts' must be one word of capital letters and digits"],
+    ),
+    (
+        "a-keyword-in-lower-case-on-a-topic-after-one-with-no-keyword",
+        "line.yaml",
+        (CANT_ADVISE_END, CANT_ADVISE_END + "  visit:\n    title: a visit\n    keyword: visit\n    sms: A visit.\n"),
+        ["topics.visit.keyword: 'visit' must be one word of capital letters and digits"],
+    ),
+    (
+        "a-stopword-on-a-topic-after-one-with-no-keyword",
+        "line.yaml",
+        (CANT_ADVISE_END, CANT_ADVISE_END + "  visit:\n    title: a visit\n    keyword: VISIT\n    words: [the]\n"
+                          "    sms: A visit.\n"),
+        ["topics.visit.words: 'the' is one of the stopwords"],
     ),
     (
         "a-topic-id-used-in-both-files",
@@ -287,6 +305,36 @@ BROKEN = [
         "line.yaml",
         ('{key: "2", action: text,', '{key: "1", action: text,'),
         ["voice.after_piece[1]: key '1' must be one key, 1 to 9 or *, used once"],
+    ),
+    (
+        "no-main-menu",
+        "line.yaml",
+        ("    main:\n", "    start:\n"),
+        ["content/en/line.yaml: voice.menus: missing menu 'main'"],
+    ),
+    (
+        "a-key-said-aloud-of-two-digits",
+        "line.yaml",
+        ('    "0": [zero, oh, nought]', '    "12": [twelve]\n    "0": [zero, oh, nought]'),
+        ["voice.say_keys.12: keys are 0 to 9 and *"],
+    ),
+    (
+        "a-key-after-a-piece-that-is-the-help-key",
+        "line.yaml",
+        ('{key: "1", action: again,', '{key: "0", action: again,'),
+        ["voice.after_piece[1]: key '0' must be one key, 1 to 9 or *, used once (0 is help)"],
+    ),
+    (
+        "a-key-after-a-piece-of-two-digits",
+        "line.yaml",
+        ('{key: "2", action: text,', '{key: "12", action: text,'),
+        ["voice.after_piece[2]: key '12' must be one key, 1 to 9 or *, used once (0 is help)"],
+    ),
+    (
+        "an-action-after-a-piece-given-twice-and-another-never",
+        "line.yaml",
+        ('{key: "2", action: text,', '{key: "2", action: again,'),
+        ["content/en/line.yaml: voice.after_piece: give one key for each of again, text, menu"],
     ),
     (
         "region-variants-that-miss-a-region",

@@ -880,6 +880,57 @@ def test_the_same_packs_served_alone_start_without_the_side_by_side_checks(make_
     assert Served.of(app).language.key == "7"
 
 
+SAME_SHAPE = ": every served language needs the same pieces, forms and keys"
+
+
+def test_other_keys_after_a_piece_in_the_welsh_pack_are_refused_showing_both_sets_of_keys(make_app, tmp_path):
+    # As many keys as English, but not the same ones: the second pack, not the default, is named.
+    message = refusal(make_app, tmp_path, "en-GB,cy-GB",
+                      ("cy/line.yaml", '{key: "2", action: text,', '{key: "3", action: text,'))
+    assert message == (
+        "content/cy/line.yaml: voice.after_piece: cy-GB has ('1', '3', '*') where en-GB has ('1', '2', '*')"
+        + SAME_SHAPE
+    )
+
+
+def test_a_welsh_first_line_says_english_has_the_piece_that_welsh_lacks(make_app, tmp_path):
+    message = refusal(make_app, tmp_path, "cy-GB,en-GB", *NO_WELSH_FACTS)
+    assert message == (
+        "content/cy/guide.yaml: topics.facts: en-GB has ('sms', 'whatsapp', 'voice') where cy-GB has nothing"
+        + SAME_SHAPE
+    )
+
+
+def test_a_word_meaning_two_topics_across_languages_is_refused_in_the_file_and_topic_that_took_it_second(
+    make_app, tmp_path
+):
+    message = refusal(make_app, tmp_path, "en-GB,cy-GB",
+                      ("cy/line.yaml", "synonyms: [diolch yn fawr,", "synonyms: [what to bring, diolch yn fawr,"))
+    assert message == (
+        "content/cy/line.yaml: topics.thanks: 'what to bring' means 'thanks' here but 'bring' in en-GB: "
+        "use another word in one"
+    )
+
+
+@pytest.mark.parametrize(
+    "key, problem",
+    [
+        ("4", "'4' is a key of the main menu: choose 7, 8 or 9"),
+        ("7", "'7' is also the key of 'en'"),
+    ],
+)
+def test_a_language_key_refusal_names_the_file_and_the_entry(make_app, tmp_path, key, problem):
+    message = refusal(make_app, tmp_path, "en-GB,cy-GB", ("cy/language.yaml", 'key: "8"', f'key: "{key}"'))
+    assert message == f"content/cy/language.yaml: key: {problem}"
+
+
+@pytest.mark.parametrize("key", ["A", "78", "#"])
+def test_a_language_key_that_is_not_one_phone_key_is_refused(make_app, tmp_path, key):
+    # A caller cannot press "A" or "78", and "#" ends a <Gather>: such a key would offer a language no one can pick.
+    message = refusal(make_app, tmp_path, "en-GB,cy-GB", ("cy/language.yaml", 'key: "8"', f'key: "{key}"'))
+    assert message.startswith(f"content/cy/language.yaml: key: {key!r} ") and "choose 7, 8 or 9" in message, message
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # Bugs these tests found, each now fixed: kept so that none comes back.
 # ---------------------------------------------------------------------------------------------------------------

@@ -17,9 +17,12 @@ TEXTS = [
     ("brng", "bring", 1), ("brign", "bring", 1), ("bting", "bring", 1), ("brings", "bring", 1),
     ("aks", "ask", 1), ("fqa", "faq", 1), ("meun", "menu", 1), ("mneu", "menu", 1),
     ("hepl", "help", 1), ("whne", "when", 1), ("faq1", "faq1", 1),
+    ("FA Q", "faq", 1), ("bri ng", "bring", 1), ("he lp", "help", 1),  # a keyword split by a stray space
+    ("F A Q", "faq", 1), ("faq 1 2", "faq", 1), ("bring 2 3", "bring", 1),  # a keyword's letters, in three words
     # numbered answers and parts, without any earlier text
     ("FAQ1", "faq1", 1), ("FAQ 2", "faq2", 1), ("faq3", "faq3", 1), ("Faq #2", "faq2", 1),
     ("question 3", "faq3", 1), ("bring 2", "bring", 2), ("BRING3", "bring", 3), ("when 2", "when", 2),
+    ("FAQs 2", "faq2", 1), ("bring 9", "bring", 1), ("FAQ 7", "faq", 1),  # a plural; numbers a piece does not have
     # greetings, pictures without words, empty texts
     ("hi", "menu", 1), ("Hello", "menu", 1), ("hello there", "menu", 1), ("Good morning", "menu", 1),
     ("", "menu", 1), ("   ", "menu", 1),
@@ -205,6 +208,14 @@ def test_more_walks_through_a_long_piece_in_order(twilio, content):
         assert twilio.message("MORE") == part
     assert "Reply MORE" not in parts[-1]
     assert twilio.message("more") == content.replies["nothing_more"][0]
+
+
+def test_the_rest_asked_for_with_or_without_filler_gets_the_next_part(twilio, content):
+    # "the rest" is a "more" phrase as written; without its filler ("rest") it is not: either form is enough.
+    parts = content.replies["bring"]
+    assert twilio.message("BRING") == parts[0]
+    assert twilio.message("the rest") == parts[1]
+    assert twilio.message("send the rest") == parts[2]
 
 
 def test_a_stale_or_tampered_cookie_is_ignored(app, content):

@@ -196,3 +196,32 @@ def test_explain_says_what_decided_and_why(app):
     assert re.search(r"scores:   bring 0\.\d\d, ask 0\.\d\d", model.output)
     rule = runner.invoke(args=["explain", "feeling sucidal"])
     assert "reply:    emergency" in rule.output and "decided:  crisis phrase" in rule.output
+
+
+# Each rule of the matcher, as `flask explain` shows it: the reply and the rule (with what fired) that decided it.
+# The rule also ranks one language's reading against another's on a line serving several (sms/conversation.py).
+RULES = [
+    ("STOP", "silent", "opt-out"),
+    ("", "menu", "empty"),
+    ("\U0001f44d", "not_understood", "empty"),
+    ("faq 2", "faq2", "keyword ('faq 2')"),
+    ("bring 2", "bring (part 2)", "keyword ('bring 2')"),
+    ("brng", "bring", "keyword ('brng')"),
+    ("bring 9", "bring", "keyword ('bring 9')"),  # no part 9: the piece from its start
+    ("FAQ 7", "faq", "keyword ('faq 7')"),  # no question 7: the list
+    ("question 3", "faq3", "keyword ('question 3')"),
+    ("i took all my pills", "emergency", "crisis phrase ('took all my')"),
+    ("what to bring", "bring", "synonym ('what to bring')"),
+    ("STOP please", "stop_hint", "stop"),
+    ("Stop.", "stop_hint", "stop"),
+    ("yes", "menu", "opt-in"),
+    ("more", "more", "more"),
+    ("7", "number (part 7)", "number"),
+    ("what should i bring to my appointment", "bring", "model"),
+]
+
+
+@pytest.mark.parametrize(("text", "reply", "decided"), RULES)
+def test_explain_names_the_rule_that_decided(app, text, reply, decided):
+    lines = app.test_cli_runner().invoke(args=["explain", text]).output.splitlines()
+    assert lines[1:3] == [f"reply:    {reply}", f"decided:  {decided}"], lines
