@@ -24,7 +24,7 @@ from app.text import Stemmer, deletions, tokens
 from app.understanding.crisis import CrisisCheck
 from app.understanding.reader import CRISIS_THRESHOLD, Reader, Verdict, build, frozen
 
-__all__ = ["Kind", "Match", "Matcher", "contains", "tokens"]  # voice reads speech with the same words
+__all__ = ["Kind", "Match", "Matcher", "tokens"]
 
 MAX_TYPO_WORD = 20  # no real keyword is longer; a run of 1,600 letters must not cost 1,600 look-ups
 CANT_ADVISE = "cant_advise"  # the reply to a question about the patient's own health
@@ -57,11 +57,6 @@ class Decision:
     rule: str  # "opt-out", "empty", "crisis phrase", "stop", "opt-in", "more", "number", "keyword", "synonym", "model"
     detail: str = ""  # the phrase or keyword that fired
     verdict: Verdict | None = field(default=None)  # set when the model was asked
-
-
-def contains(haystack: list[str], needle: tuple[str, ...]) -> bool:
-    """Tell whether `needle` appears in `haystack` as consecutive words (a trailing * matches any ending)."""
-    return any(starts_at(haystack, start, needle) for start in range(len(haystack)))
 
 
 def starts_at(words: list[str], start: int, phrase: tuple[str, ...]) -> bool:
@@ -229,10 +224,6 @@ class Matcher:
     def children(self, list_topic: str) -> set[str]:
         """The topics a numbered list leads to."""
         return set(self.lists.get(list_topic, {}).values())
-
-    def is_emergency(self, words: list[str]) -> bool:
-        """Tell whether the words contain any emergency phrase (typos and word endings allowed)."""
-        return self.crisis.found(words) is not None
 
     def match(self, text: str) -> Match:
         """Read one text; see the module docstring for the order of checks."""
