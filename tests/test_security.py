@@ -68,6 +68,20 @@ def test_a_public_base_url_rebuilds_the_signed_url_whatever_the_headers_say(make
     assert spoofed.status_code == 403
 
 
+def test_a_public_base_url_keeps_the_query_of_a_phone_step_in_the_signed_url(make_app):
+    """Twilio signs a step's whole URL, query included (silence=1): rebuilt without it, every later step is a 403."""
+    path = "/voice/menu/main?silence=1&wrong=2"
+    params = {"CallSid": "CA" + "0" * 32, "From": CALLER, "To": LINE_NUMBER, "Digits": "1"}
+    client = make_app(PUBLIC_BASE_URL="https://line.example.org").test_client()
+    whole = client.post(path, data=params, base_url="http://127.0.0.1:8000",
+                        headers={"X-Twilio-Signature": signature(f"https://line.example.org{path}", params)})
+    assert whole.status_code == 200
+    assert_valid_twiml(whole.get_data(as_text=True))
+    cut = client.post(path, data=params, base_url="http://127.0.0.1:8000",
+                      headers={"X-Twilio-Signature": signature("https://line.example.org/voice/menu/main", params)})
+    assert cut.status_code == 403
+
+
 def test_a_public_base_url_with_a_path_is_refused(make_app):
     from app.errors import StartupError
 
@@ -381,6 +395,17 @@ def test_an_oversize_request_is_refused_with_a_tiny_answer_and_logged(client, ca
     assert response.status_code == 413
     assert len(response.data) < 64
     assert "outcome=refused-413" in caplog.text
+
+
+def test_an_oversize_body_without_a_length_is_refused_with_413_too(client, app):
+    """A chunked body (no Content-Length, as `flask run` passes one on) is read only to the limit, then refused."""
+    import io
+
+    body = b"Body=" + b"x" * app.config["MAX_CONTENT_LENGTH"]
+    response = client.post("/sms", input_stream=io.BytesIO(body), content_type="application/x-www-form-urlencoded",
+                           headers={"X-Twilio-Signature": "x"}, environ_overrides={"wsgi.input_terminated": True})
+    assert response.status_code == 413
+    assert len(response.data) < 64
 
 
 def test_a_body_that_is_not_a_form_is_refused(client):
