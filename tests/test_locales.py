@@ -298,7 +298,9 @@ def test_a_step_url_naming_a_locale_the_line_does_not_serve_gets_the_first_local
     assert turn.gather == "/voice/menu/main"
 
 
-@pytest.mark.parametrize(("path", "welcome"), [("/voice?locale=cy-GB", True), ("/voice/menu/gone?locale=cy-GB", False)])
+@pytest.mark.parametrize(("path", "welcome"), [
+    ("/voice?locale=cy-GB", True), ("/voice/menu/gone?locale=cy-GB", False), ("/voice/menu?locale=cy-GB", False)
+])
 def test_a_new_call_or_a_lost_step_in_a_served_locale_stays_in_that_locale(path, welcome):
     """A step that names no place (a menu gone since a content change) still keeps the caller's language."""
     locales = "en-GB,cy-GB"
