@@ -298,6 +298,19 @@ def test_a_step_url_naming_a_locale_the_line_does_not_serve_gets_the_first_local
     assert turn.gather == "/voice/menu/main"
 
 
+@pytest.mark.parametrize(("path", "welcome"), [
+    ("/voice?locale=cy-GB", True), ("/voice/menu/gone?locale=cy-GB", False), ("/voice/menu?locale=cy-GB", False)
+])
+def test_a_new_call_or_a_lost_step_in_a_served_locale_stays_in_that_locale(path, welcome):
+    """A step that names no place (a menu gone since a content change) still keeps the caller's language."""
+    locales = "en-GB,cy-GB"
+    welsh = served(locales, "cy-GB")
+    turn = Call(Twilio(deployment(locales).test_client())).step(path, {"Digits": "1"})
+    lines = welsh.menu_lines("main") + tuple(offers(locales, "cy-GB"))
+    assert turn.said == ((welsh.topics["menu"].voice if welcome else ()) + lines)
+    assert turn.gather == "/voice/menu/main?locale=cy-GB"
+
+
 def test_a_step_url_with_its_locale_changed_is_refused_unsigned():
     client = deployment("en-GB,cy-GB").test_client()
     twilio = Twilio(client)

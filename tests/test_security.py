@@ -6,6 +6,8 @@ import pytest
 from support import CALLER, LINE_NUMBER, TOKEN, Twilio, assert_valid_twiml
 from twilio.request_validator import RequestValidator
 
+from app.webhook import MAX_FIELDS
+
 SMS = {"From": CALLER, "To": LINE_NUMBER, "Body": "FAQ", "MessageSid": "SM" + "a" * 32}
 PUBLIC = "https://line.example.org"
 PRODUCTION_TOKEN = "4f0c3a1e9b7d2c5a8e6f1b3d7a9c0e24"  # shaped like a Twilio auth token
@@ -64,6 +66,20 @@ def test_a_public_base_url_rebuilds_the_signed_url_whatever_the_headers_say(make
                           headers={"X-Twilio-Signature": signature("https://evil.example/sms", SMS),
                                    "X-Forwarded-Host": "evil.example", "X-Forwarded-Proto": "https"})
     assert spoofed.status_code == 403
+
+
+def test_a_public_base_url_keeps_the_query_of_a_phone_step_in_the_signed_url(make_app):
+    """Twilio signs a step's whole URL, query included (silence=1): rebuilt without it, every later step is a 403."""
+    path = "/voice/menu/main?silence=1&wrong=2"
+    params = {"CallSid": "CA" + "0" * 32, "From": CALLER, "To": LINE_NUMBER, "Digits": "1"}
+    client = make_app(PUBLIC_BASE_URL="https://line.example.org").test_client()
+    whole = client.post(path, data=params, base_url="http://127.0.0.1:8000",
+                        headers={"X-Twilio-Signature": signature(f"https://line.example.org{path}", params)})
+    assert whole.status_code == 200
+    assert_valid_twiml(whole.get_data(as_text=True))
+    cut = client.post(path, data=params, base_url="http://127.0.0.1:8000",
+                      headers={"X-Twilio-Signature": signature("https://line.example.org/voice/menu/main", params)})
+    assert cut.status_code == 403
 
 
 def test_a_public_base_url_with_a_path_is_refused(make_app):
@@ -352,6 +368,17 @@ def test_many_fields_are_refused_cheaply_before_the_signature_is_computed(client
     assert "forbidden" not in caplog.text  # no signature was checked
 
 
+@pytest.mark.parametrize(("in_body", "in_query"), [(MAX_FIELDS, 0), (0, MAX_FIELDS), (MAX_FIELDS - 28, 28)])
+def test_the_field_limit_lets_exactly_max_fields_through_and_refuses_one_more(app, in_body, in_query):
+    """The limit counts body and query fields alike, to the field: MAX_FIELDS signed fields are answered."""
+    twilio = Twilio(app.test_client())
+    for extra, status in ((0, 200), (1, 400)):
+        query = "&".join(f"q{n}=1" for n in range(in_query + (extra if in_query else 0)))
+        form = {f"f{n}": "" for n in range(in_body + (extra if not in_query else 0))}
+        path = "/voice/menu/main" + (f"?{query}" if query else "")
+        assert twilio.post(path, form).status_code == status, (in_body, in_query, extra)
+
+
 def test_fields_in_the_query_count_too(client):
     from app.webhook import MAX_FIELDS
 
@@ -443,6 +470,37 @@ def test_a_signed_cookie_without_an_issue_time_is_ignored(app, content):
     client = app.test_client()
     client.set_cookie("session", undated, domain="localhost")
     assert Twilio(client).message("2") == content.replies["not_understood"][0]
+
+
+def test_a_cookie_whose_state_was_changed_under_our_signature_is_ignored(app, content):
+    """The signature covers the state: our own signature moved onto another state (FAQ's list) carries nothing."""
+    import base64
+    import json
+    import time
+
+    client = app.test_client()
+    assert Twilio(client).message("BRING") == content.replies["bring"][0]
+    signature = client.get_cookie("session").value.rpartition(".")[2]
+    state = {"locale": "en-GB", "list": "faq", "t": int(time.time())}  # well formed, dated now, a real list
+    payload = base64.urlsafe_b64encode(json.dumps(state, separators=(",", ":")).encode()).rstrip(b"=").decode()
+    client.set_cookie("session", f"{payload}.{signature}", domain="localhost")
+    assert Twilio(client).message("2") == content.replies["not_understood"][0]
+    interface = app.session_interface  # the control: the same state under its own signature is followed
+    own = interface.encode(interface.sms, {"locale": "en-GB", "list": "faq"})
+    client.set_cookie("session", own, domain="localhost")
+    assert Twilio(client).message("2") == content.replies["faq2"][0]
+
+
+def test_a_cookie_that_unquotes_to_a_character_beyond_latin_1_is_ignored_on_sms_and_the_panel(app, content):
+    """A cookie's octal escapes can spell any character (the test client sends "€" as "\\342\\202\\254"): a stranger."""
+    patient = app.test_client()
+    patient.set_cookie("session", "€", domain="localhost")
+    assert Twilio(patient).message("BRING") == content.replies["bring"][0]
+    visitor = app.test_client()
+    visitor.set_cookie("session_try", "€", domain="localhost")
+    panel = visitor.post("/try/text", data={"message": "BRING"}, headers={"Accept": "application/json"})
+    assert panel.status_code == 200
+    assert panel.get_json()["reply"] == content.replies["bring"][0]
 
 
 def test_pages_carry_hsts_in_production_only_and_twiml_never(make_app):

@@ -403,6 +403,12 @@ def test_a_lost_step_gets_the_main_menu(twilio, content):
     assert call.turn.gather == "/voice/menu/main"
 
 
+@pytest.mark.parametrize("path", ["/voice/", "/voice?locale="])
+def test_a_call_to_the_voice_url_written_another_way_is_welcomed_as_a_new_call(twilio, content, path):
+    """A clinic may set its number's voice URL with a trailing slash: the caller still hears the welcome first."""
+    assert Call(twilio).step(path).said == content.topics["menu"].voice + main_menu(content)
+
+
 def test_a_call_arriving_at_the_submenu_without_state_is_reprompted(twilio, content):
     call = Call(twilio)
     call.step("/voice/menu/faq")

@@ -261,3 +261,17 @@ def test_profile_name_wa_id_and_number_never_appear_in_a_reply_the_logs_or_the_c
     assert "channel=whatsapp" in logged
     for secret in secrets:
         assert secret not in logged, secret
+
+
+def test_a_number_after_one_of_two_numbered_lists_picks_from_that_list_on_whatsapp(make_app, tmp_path):
+    """With two numbered lists the cookie, not a guess, says which one "2" picks from (FAQ2, not "not understood")."""
+    from content_copy import content_copy, replace_once
+
+    root = content_copy(tmp_path)
+    replace_once(root / "en" / "guide.yaml", "keyword: FAQ3", "keyword: BRING1")  # a second list: BRING, BRING1
+    app = make_app(CONTENT_DIR=str(root))
+    assert app.extensions["matchers"]["en-GB"].only_list() is None, "content must have two numbered lists here"
+    whatsapp = Served.of(app).whatsapp
+    chat = WhatsApp(app.test_client())
+    assert chat.whatsapp("FAQ") == whatsapp["faq"]
+    assert chat.whatsapp("2") == whatsapp["faq2"]

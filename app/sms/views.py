@@ -3,7 +3,6 @@
 from flask import Blueprint, current_app, request, session
 
 from app.events import Event, emit, outcome_of
-from app.gsm import MAX_MESSAGE_CHARS
 from app.webhook import EMPTY_TWIML, on_error, twiml, validate_twilio_request
 
 bp = Blueprint("sms", __name__)
@@ -21,7 +20,7 @@ def incoming():
     name = channel()
     started = not session  # no state cookie: the first text of a conversation
     # The session object itself, not its proxy: answer() reads and writes it several times.
-    body = request.form.get("Body", "")[:MAX_MESSAGE_CHARS]
+    body = request.form.get("Body", "")  # cut to MAX_MESSAGE_CHARS by validate_twilio_request
     answer = current_app.extensions["conversations"][name].answer(body, session._get_current_object())
     segments = answer.sent.segments if answer.sent else 0
     emit(Event(name, answer.tag, answer.reply, outcome_of(answer.reply), segments, started))
