@@ -118,6 +118,7 @@ class Result:
     errors: int
     others_cpus: float  # CPUs used by processes other than the bench, its servers and wrk, during the run
     mb_per_worker: float = 0.0
+    cpu_us: float = 0.0  # the server's CPU time per answer (clock ticks of all its processes), in microseconds
 
 
 @dataclass
@@ -396,7 +397,8 @@ def measure(
             wrk(server.port, path, script, args.warmup, args.connections, args.threads)
         before, started = cpu_ticks(), time.monotonic()
         numbers = wrk(server.port, path, script, args.seconds, args.connections, args.threads)
-        noise = others_cpus(before, cpu_ticks(), ours(), time.monotonic() - started)
+        after = cpu_ticks()
+        noise = others_cpus(before, after, ours(), time.monotonic() - started)
         if noise <= QUIET_CPUS:
             break
         print(f"{server.name} {name}: other processes used {noise:.2f} CPUs (try {attempt + 1})", file=sys.stderr)
@@ -413,7 +415,18 @@ def measure(
         errors=errors,
         others_cpus=noise,
         mb_per_worker=server.peak_mb(),
+        cpu_us=server_cpu_seconds(server, before, after) * 1e6 / max(numbers["requests"], 1),
     )
+
+
+def server_cpu_seconds(server: Server, before: dict[int, int], after: dict[int, int]) -> float:
+    """CPU time the server's processes used between two snapshots: what its answers cost, whatever the load beside."""
+    children, frontier, pids = child_pids(), [server.process.pid], set()
+    while frontier:
+        pid = frontier.pop()
+        pids.add(pid)
+        frontier.extend(children.get(pid, []))
+    return sum(after.get(pid, 0) - before.get(pid, 0) for pid in pids) / CLOCK_TICKS
 
 
 def table(results: list[Result]) -> str:

@@ -251,15 +251,19 @@ def main() -> int:
     lines.append("- Servers: the same Procfile command; `off` is USAGE_COUNTS=off, the others count into that database")
     lines.append("- on/off req/s and p99 rise: the median over rounds of each round's own ratio, so load that shifts "
                  "between rounds cancels")
-    lines += ["", "| request | server | req/s | p50 ms | p99 ms | errors | on/off req/s | p99 rise |",
-              "|---|---|---:|---:|---:|---:|---:|---:|"]
+    lines.append("- CPU us/answer: the servers' own CPU time per answer (all their processes), which load beside "
+                 "them cannot inflate as it does wall-clock throughput; on/off CPU is off's over on's, as a "
+                 "throughput ratio")
+    lines += ["", "| request | server | req/s | p50 ms | p99 ms | errors | on/off req/s | p99 rise | CPU us/answer "
+              "| on/off CPU |", "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     missed = []
     for r in results:
         base = by_key[(r.request, "off")]
         ratio, rise = round_ratios(runs[(r.request, r.server)], runs[(r.request, "off")])
-        shown = ("", "") if r.server == "off" else (f"{ratio:.3f}", f"{100 * rise:+.1f}%")
+        cpu = cpu_ratio(runs[(r.request, r.server)], runs[(r.request, "off")])
+        shown = ("", "", "") if r.server == "off" else (f"{ratio:.3f}", f"{100 * rise:+.1f}%", f"{cpu:.3f}")
         lines.append(f"| {r.request} | {r.server} | {r.rps:,.0f} | {r.p50_ms:.1f} | {r.p99_ms:.1f} | {r.errors} "
-                     f"| {shown[0]} | {shown[1]} |")
+                     f"| {shown[0]} | {shown[1]} | {r.cpu_us:.0f} | {shown[2]} |")
         if r.errors:
             missed.append(f"{r.server} {r.request}: {r.errors} errors")
         if r.server != "off" and ratio < MIN_RATIO:
@@ -298,6 +302,11 @@ def round_ratios(on: list, off: list) -> tuple[float, float]:
     return statistics.median(ratios), statistics.median(rises)
 
 
+def cpu_ratio(on: list, off: list) -> float:
+    """The median, over rounds, of off's CPU per answer over on's in the same round (1.0: recording costs nothing)."""
+    return statistics.median(b.cpu_us / a.cpu_us for a, b in zip(on, off, strict=True))
+
+
 def median_result(runs: list):
     """One server's figures for one request: the median round by throughput, its errors summed over all."""
     middle = sorted(runs, key=lambda result: result.rps)[len(runs) // 2]
@@ -306,6 +315,7 @@ def median_result(runs: list):
         errors=sum(result.errors for result in runs),
         p99_ms=statistics.median(result.p99_ms for result in runs),
         p50_ms=statistics.median(result.p50_ms for result in runs),
+        cpu_us=statistics.median(result.cpu_us for result in runs),
     )
 
 
