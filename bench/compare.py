@@ -28,10 +28,10 @@ from bench.run import (  # noqa: E402 - after the path is set, as bench/run.py d
     REQUESTS,
     BenchError,
     Server,
-    child_pids,
     free_port,
     measure,
     post,
+    process_tree,
 )
 
 RESULTS = ROOT / "bench" / "results" / "compare.md"
@@ -94,12 +94,7 @@ def main() -> int:
         }
 
         def ours() -> set[int]:
-            pids, children, frontier = {os.getpid()}, child_pids(), [s.process.pid for s in servers.values()]
-            while frontier:
-                pid = frontier.pop()
-                pids.add(pid)
-                frontier.extend(children.get(pid, []))
-            return pids
+            return {os.getpid()} | process_tree([server.process.pid for server in servers.values()])
 
         try:
             for server in servers.values():

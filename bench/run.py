@@ -219,6 +219,16 @@ def child_pids() -> dict[int, list[int]]:
     return children
 
 
+def process_tree(roots: list[int]) -> set[int]:
+    """These processes and all their descendants, from /proc."""
+    children, frontier, pids = child_pids(), list(roots), set()
+    while frontier:  # bounded: a process tree has no cycles
+        pid = frontier.pop()
+        pids.add(pid)
+        frontier.extend(children.get(pid, []))
+    return pids
+
+
 def is_shell(pid: int) -> bool:
     """Tell whether a process is still the shell (its command line names gunicorn too, so look at argv[0])."""
     try:
@@ -421,11 +431,7 @@ def measure(
 
 def server_cpu_seconds(server: Server, before: dict[int, int], after: dict[int, int]) -> float:
     """CPU time the server's processes used between two snapshots: what its answers cost, whatever the load beside."""
-    children, frontier, pids = child_pids(), [server.process.pid], set()
-    while frontier:
-        pid = frontier.pop()
-        pids.add(pid)
-        frontier.extend(children.get(pid, []))
+    pids = process_tree([server.process.pid])
     return sum(after.get(pid, 0) - before.get(pid, 0) for pid in pids) / CLOCK_TICKS
 
 
@@ -554,13 +560,7 @@ def main() -> int:
 
         def ours() -> set[int]:
             """This process (and so wrk, its child) and every process of the three servers."""
-            pids, children = {os.getpid()}, child_pids()
-            frontier = [server.process.pid for server in servers.values()]
-            while frontier:  # bounded: a process tree has no cycles
-                pid = frontier.pop()
-                pids.add(pid)
-                frontier.extend(children.get(pid, []))
-            return pids
+            return {os.getpid()} | process_tree([server.process.pid for server in servers.values()])
 
         try:
             for server in servers.values():

@@ -33,11 +33,11 @@ from bench.run import (  # noqa: E402 - after the path is set, as bench/run.py d
     BenchError,
     Server,
     check_refuses_unsigned,
-    child_pids,
     describe_run,
     expected_bodies,
     free_port,
     measure,
+    process_tree,
     procfile_command,
 )
 
@@ -197,15 +197,10 @@ def main() -> int:
                 servers[name] = Server(name, command, free_port(), env, workdir / f"{name}.log")
 
             def ours() -> set[int]:
-                pids, children = {os.getpid()}, child_pids()
-                frontier = [server.process.pid for server in servers.values()]
+                roots = [server.process.pid for server in servers.values()]
                 if cluster is not None:  # the PostgreSQL server works for the servers under test too
-                    frontier += [int((cluster.data / "postmaster.pid").read_text().split()[0])]
-                while frontier:
-                    pid = frontier.pop()
-                    pids.add(pid)
-                    frontier.extend(children.get(pid, []))
-                return pids
+                    roots.append(int((cluster.data / "postmaster.pid").read_text().split()[0]))
+                return {os.getpid()} | process_tree(roots)
 
             try:
                 for server in servers.values():
