@@ -135,6 +135,11 @@ class Matcher:
         )
         self.lists = self.numbered_lists()
         self.typos_of_keyword = self.typo_index(self.keywords)
+        # Content's own words that no emergency phrase can use, asked of the crisis check itself: a text
+        # made only of them ("FAQ", "what should I bring") cannot hold a crisis, so it skips the check.
+        vocabulary = {word for texts in learned.values() for said in texts for word in self.read(said)}
+        vocabulary |= set(self.keywords) | set(self.filler) | set(self.number_words) | {str(n) for n in range(100)}
+        self.calm = frozenset(word for word in vocabulary if not self.crisis.keys_of(word))
 
     def read(self, text: str) -> list[str]:
         """A text as the matcher reads it: its words, with texting shorthand spelled out."""
@@ -238,11 +243,12 @@ class Matcher:
             return Decision(Match(Kind.REPLY, "not_understood" if text.strip() else "menu"), "empty")
         # The words that matter in a short text: "faq 1 please" is "faq 1", "question one" is "question 1".
         core = [self.number_words.get(word, word) for word in words if word not in self.filler] or words
-        # A text that is exactly a keyword ("FAQ", "bring 2") says nothing else: answered before the
-        # crisis check, which costs most of a keyword's reading (read past a typo, it waits for the check).
-        if len(core) <= 2 and (found := self.keyword_form(core)) and self.is_keyword(" ".join(core)):
+        calm = self.calm.issuperset(words)  # then the crisis check could find nothing: it is skipped
+        # A text that is exactly a keyword ("FAQ", "bring 2") says nothing else: answered first (read past
+        # a typo, a keyword waits for the crisis check and the rules before it).
+        if calm and len(core) <= 2 and (found := self.keyword_form(core)) and self.is_keyword(" ".join(core)):
             return Decision(found, "keyword", " ".join(core))
-        phrase = self.crisis.found(words)
+        phrase = None if calm else self.crisis.found(words)
         if phrase:  # never overruled: "chest pains, what should i bring" is a crisis
             return Decision(Match(Kind.REPLY, "emergency"), "crisis phrase", " ".join(phrase))
         if topic := self.sayings.get(" ".join(words)):  # the whole text one of a topic's synonyms

@@ -12,6 +12,9 @@ from pathlib import Path
 
 import pytest
 import yaml
+from content_copy import content_copy, replace_once
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from support import LINE_NUMBER, SECRET, TOKEN, Served, Twilio
 
 from app import create_app
@@ -170,6 +173,30 @@ def test_the_crisis_check_reads_past_typos_and_endings(app):
     for text in ("sucidal", "suicidle thoughts", "i overdossed", "chest painss", "hes not breething"):
         assert matcher.decide(text).rule == "crisis phrase", text
     assert matcher.decide("what should i bring").rule != "crisis phrase"
+
+
+
+def test_a_keyword_with_filler_that_content_names_an_emergency_gets_the_emergency_reply(tmp_path):
+    # "me" is filler, so "help me" reads as the keyword HELP: it must still meet the crisis check first.
+    root = content_copy(tmp_path)
+    replace_once(root / "en" / "matching.yaml", "  - heart attack\n", "  - heart attack\n  - help me\n")
+    line = create_app({"TESTING": True, "TWILIO_AUTH_TOKEN": TOKEN, "SECRET_KEY": SECRET, "CONTENT_DIR": str(root)})
+    served, texts = Served.of(line), Twilio(line.test_client())
+    assert texts.message("help me") == served.replies["emergency"][0]
+    assert texts.message("HELP") == served.replies["help"][0]
+
+
+@settings(max_examples=300, deadline=None)
+@given(picks=st.lists(st.integers(min_value=0), min_size=1, max_size=6))
+def test_a_text_skips_the_crisis_check_only_when_the_check_could_find_nothing(app, picks):
+    # Texts of content's own words and of emergency phrases' words, mixed: the shortcut for calm texts
+    # must never hide a phrase the crisis check finds.
+    matcher = app.extensions["matchers"]["en-GB"]
+    words = sorted(matcher.calm) + sorted({word for phrase in matcher.crisis.phrases.values() for keys in phrase
+                                           for word in keys if not word.endswith("*")})
+    text = " ".join(words[pick % len(words)] for pick in picks)
+    found = matcher.crisis.found(matcher.read(text))
+    assert (matcher.decide(text).rule == "crisis phrase") == (found is not None), text
 
 
 LONG_WORDS = " ".join(["what should i bring to my appointment, thank you"] * 40)[:1600]
