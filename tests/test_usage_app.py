@@ -110,15 +110,22 @@ def test_recording_off_registers_no_sink_but_keeps_the_ledger(make_app):
     assert app.extensions["text_ledger"].claim("CA" + "5" * 32, "bring") is True
 
 
-def status(twilio: Twilio, **params):
-    """Post Twilio's call status callback."""
-    form = {"CallSid": "CA" + "7" * 32, "From": "+447700900456", "To": "+447700900123", **params}
+def status(twilio: Twilio, call: int = 7, **params):
+    """Post Twilio's call status callback for call number `call`."""
+    form = {"CallSid": f"CA{call:032d}", "From": "+447700900456", "To": "+447700900123", **params}
     return twilio.post("/voice/status", form)
 
 
+def call_lengths(app) -> dict[str, int]:
+    """The call-length counts in the database, by bucket, after a flush."""
+    assert app.extensions["usage_recorder"].flush()
+    with app.extensions["usage_store"].engine.connect() as connection:
+        return {row.bucket: row.calls for row in connection.execute(schema.call_durations.select())}
+
+
 def test_the_status_callback_counts_finished_calls_by_length(app, twilio):
-    for seconds in ("12", "45", "61", "200", "301", "4000"):
-        response = status(twilio, CallStatus="completed", CallDuration=seconds)
+    for call, seconds in enumerate(("12", "45", "61", "200", "301", "4000")):
+        response = status(twilio, call, CallStatus="completed", CallDuration=seconds)
         assert response.status_code == 200
         assert response.mimetype == "text/xml"
     for params in ({"CallStatus": "busy", "CallDuration": "0"}, {"CallStatus": "no-answer"},
@@ -132,6 +139,23 @@ def test_the_status_callback_counts_finished_calls_by_length(app, twilio):
         locales = {row.locale for row in connection.execute(schema.call_durations.select())}
     assert rows == {"0-30s": 1, "30-60s": 1, "1-2min": 1, "2-5min": 1, "5min+": 2}
     assert locales == {"en-GB"}
+
+
+def test_a_status_callback_twilio_retries_is_counted_once(app, twilio):
+    for _ in range(3):  # Twilio retries a callback it got no answer to, with the same CallSid
+        assert status(twilio, 1, CallStatus="completed", CallDuration="40").status_code == 200
+    status(twilio, 2, CallStatus="completed", CallDuration="50")
+    assert call_lengths(app) == {"30-60s": 2}
+    assert status(twilio, 1, CallStatus="completed", CallDuration="40").status_code == 200  # after the flush too
+    assert call_lengths(app) == {"30-60s": 2}
+
+
+def test_a_status_callback_is_still_counted_while_the_database_is_down(make_app, caplog):
+    app = make_app(DATABASE_URL="postgresql://postgres@127.0.0.1:9/none", USAGE_DB_TIMEOUT=1)
+    twilio = Twilio(app.test_client())
+    assert status(twilio, 3, CallStatus="completed", CallDuration="40").status_code == 200
+    assert "call ledger: the database refused a claim (OperationalError): counted without it" in caplog.text
+    assert app.extensions["usage_recorder"].pending.durations  # waiting in memory for the database
 
 
 def test_the_status_callback_refuses_an_unsigned_request(app, client):

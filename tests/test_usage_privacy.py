@@ -24,7 +24,7 @@ TEXTS = [
 ]
 SENDERS = ["+447700900456", "+447700900789", "whatsapp:+12025550143"]
 MESSAGE_SID = "SM" + "4f2a9c" * 5 + "11"
-CALL_SID = "CA" + "7d3e1b" * 5 + "22"
+CALL_SIDS = ["CA" + "7d3e1b" * 5 + "22", "CA" + "7d3e1b" * 5 + "33"]
 
 
 @pytest.mark.parametrize("record_unmatched", ["0", "1"], ids=["unmatched off", "unmatched on"])
@@ -39,9 +39,9 @@ def test_no_table_holds_a_number_a_name_an_email_or_an_id(make_app, database_url
         for text in TEXTS:
             twilio.sms(text, From=sender, MessageSid=MESSAGE_SID, ProfileName="Margaret Okonkwo", WaId=sender[-11:])
             sent += 1
-    for sender in SENDERS[:2]:
+    for sender, call_sid in zip(SENDERS[:2], CALL_SIDS, strict=True):
         call = Call(twilio, caller=sender)
-        call.params["CallSid"] = CALL_SID
+        call.params["CallSid"] = call_sid
         call.start()
         call.say("this is Siobhan Llewellyn my number is 07700 900789")
         call.say("email me at priya.r@nhs.example.net please Priya")

@@ -1,4 +1,4 @@
-"""The "text me this" ledger: a text is sent at most once per call and topic, across workers and machines."""
+"""The call ledger: a "text me this" is sent, and a call's status callback counted, at most once, across machines."""
 
 import hashlib
 import hmac
@@ -28,14 +28,29 @@ class Ledger:
 
     def claim(self, call_sid: str, topic: str) -> bool:
         """Claim the one text for this call and topic; a database that is down or slow says no (fail closed)."""
-        now = datetime.now(UTC).replace(tzinfo=None)
-        hour = now.replace(minute=0, second=0, microsecond=0)
-        prune = self.pruned_at is None or time.monotonic() - self.pruned_at > PRUNE_EVERY
         try:
-            claimed = self.store.claim(self.digest(call_sid, topic), hour, hour - KEEP if prune else None)
+            return self._claim(call_sid, topic)
         except Exception as error:  # down, slow (the store's timeout), locked or full: no text rather than two
             log.warning("text ledger: the database refused a claim (%s): no text sent", type(error).__name__)
             return False
+
+    def first_time(self, call_sid: str, what: str) -> bool:
+        """Claim a callback for this call: False only when the database holds it already (Twilio retried it).
+
+        A database that is down says True (fail open): counting a rare retry twice is better than losing a call.
+        """
+        try:
+            return self._claim(call_sid, what)
+        except Exception as error:
+            log.warning("call ledger: the database refused a claim (%s): counted without it", type(error).__name__)
+            return True
+
+    def _claim(self, call_sid: str, what: str) -> bool:
+        """Insert the claim, pruning old ones about once an hour; raises if the database refused."""
+        now = datetime.now(UTC).replace(tzinfo=None)
+        hour = now.replace(minute=0, second=0, microsecond=0)
+        prune = self.pruned_at is None or time.monotonic() - self.pruned_at > PRUNE_EVERY
+        claimed = self.store.claim(self.digest(call_sid, what), hour, hour - KEEP if prune else None)
         if prune:
             self.pruned_at = time.monotonic()
         return claimed
