@@ -84,6 +84,7 @@ wrk.method = "POST"
 wrk.body = "{body}"
 wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
 wrk.headers["X-Twilio-Signature"] = "{signature}"
+{pacing}
 
 local threads = {{}}
 function setup(thread) table.insert(threads, thread) end
@@ -388,9 +389,16 @@ def wrk(port: int, path: str, script: Path, seconds: int, connections: int, thre
 
 
 def measure(
-    server: Server, name: str, path: str, params: dict, token: str, expected: bytes, args, workdir: Path, ours
+    server: Server, name: str, path: str, params: dict, token: str, expected: bytes, args, workdir: Path, ours,
+    connections: int = 0, pause_ms: int = 0,
 ) -> Result:
-    """Check one answer, then drive the server with wrk (again if other work shared the CPUs) and return the figures."""
+    """Check one answer, then drive the server with wrk (again if other work shared the CPUs) and return the figures.
+
+    By default as fast as `args.connections` allow; with `pause_ms`, each connection waits that long after
+    each answer before its next request (a steady load below capacity, wrk's delay()).
+    """
+    connections = connections or args.connections
+    pacing = f"function delay() return {pause_ms} end" if pause_ms else ""
     from twilio.request_validator import RequestValidator
 
     body = urllib.parse.urlencode(params)
@@ -399,14 +407,14 @@ def measure(
     url = f"{public}{path}" if public else f"http://127.0.0.1:{server.port}{path}"
     signature = RequestValidator(token).compute_signature(url, params)
     script = workdir / f"{server.name}-{path.strip('/')}-{secrets.token_hex(4)}.lua"
-    script.write_text(WRK_SCRIPT.format(body=body, signature=signature))
+    script.write_text(WRK_SCRIPT.format(body=body, signature=signature, pacing=pacing))
     check(server, name, path, body, signature, expected)
     for attempt in range(1 + args.retries):
         wait_until_quiet(ours(), args.quiet_wait)
         if args.warmup:
-            wrk(server.port, path, script, args.warmup, args.connections, args.threads)
+            wrk(server.port, path, script, args.warmup, connections, args.threads)
         before, started = cpu_ticks(), time.monotonic()
-        numbers = wrk(server.port, path, script, args.seconds, args.connections, args.threads)
+        numbers = wrk(server.port, path, script, args.seconds, connections, args.threads)
         after = cpu_ticks()
         noise = others_cpus(before, after, ours(), time.monotonic() - started)
         if noise <= QUIET_CPUS:
