@@ -82,6 +82,7 @@ class Store:
         self._engine: Engine | None = None
         self._pid = 0
         self._lock = threading.Lock()
+        self._upserts: dict[tuple[str, str], object] = {}  # (dialect, table): its adding upsert
 
     @property
     def dialect(self) -> str:
@@ -170,11 +171,14 @@ class Store:
         rows = list(rows)
         if not rows:
             return
-        statement = self.insert(connection, table)
-        keys = [column for column in table.primary_key.columns]
-        statement = statement.on_conflict_do_update(
-            index_elements=keys, set_={name: table.c[name] + statement.excluded[name] for name in added}
-        )
+        key = (connection.dialect.name, table.name)
+        statement = self._upserts.get(key)
+        if statement is None:  # built once: a flush holds the interpreter lock its worker answers with
+            insert = self.insert(connection, table)
+            statement = self._upserts[key] = insert.on_conflict_do_update(
+                index_elements=list(table.primary_key.columns),
+                set_={name: table.c[name] + insert.excluded[name] for name in added},
+            )
         connection.execute(statement, rows)
 
     def claim(self, claim: str, hour: datetime, prune_before: datetime | None = None) -> bool:
