@@ -8,8 +8,9 @@ Nothing here imports the content loader or the matcher.
 """
 
 import re
+import threading
 import unicodedata
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import snowballstemmer
 from rapidfuzz.distance import OSA
@@ -55,6 +56,20 @@ def tokens(text: str, limit: int = MAX_TOKENS) -> list[str]:
     return [word[:MAX_WORD] for word in found]
 
 
+@cache  # one per language, shared by every matcher and model of the process
+def stem_function(language: str):
+    """A snowball algorithm's stem function: cached, and safe to call from several threads at once."""
+    algorithm = snowballstemmer.stemmer(language)
+    lock = threading.Lock()  # a snowball stemmer keeps the word it is working on in itself: one at a time
+
+    def stem(word: str) -> str:
+        with lock:
+            return algorithm.stemWord(word)
+
+    # A patient's words repeat across texts; the cache is bounded so odd input cannot grow it.
+    return lru_cache(maxsize=8192)(stem)
+
+
 class Stemmer:
     """One language's stemmer (a snowball algorithm name, or "" for none), with a cache of words seen."""
 
@@ -63,9 +78,7 @@ class Stemmer:
             known = ", ".join(snowballstemmer.algorithms())
             raise ValueError(f"no snowball stemmer called {language!r} (have: {known})")
         self.language = language
-        stem_word = snowballstemmer.stemmer(language).stemWord if language else None
-        # A patient's words repeat across texts; the cache is bounded so odd input cannot grow it.
-        self.stem = lru_cache(maxsize=8192)(stem_word) if stem_word else str
+        self.stem = stem_function(language) if language else str
 
     def __call__(self, word: str) -> str:
         """The word's stem ("asking" -> "ask", "preguntas" -> "pregunt"); the word itself without a stemmer."""
