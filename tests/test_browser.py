@@ -54,7 +54,7 @@ def server():
     """The real app on a real port, as a browser meets it."""
     app = create_app({"TWILIO_AUTH_TOKEN": TOKEN, "SECRET_KEY": SECRET, "LINE_PHONE_NUMBER": LINE_NUMBER})
     httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread = threading.Thread(target=httpd.serve_forever, args=(0.02,), daemon=True)  # shutdown waits one poll
     thread.start()
     yield f"http://127.0.0.1:{httpd.server_port}", app
     httpd.shutdown()
@@ -360,7 +360,7 @@ def bilingual(request):
     settings = {"TWILIO_AUTH_TOKEN": TOKEN, "SECRET_KEY": SECRET, "LINE_PHONE_NUMBER": LINE_NUMBER}
     app = create_app(settings | {"LINE_LOCALES": request.param})
     httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread = threading.Thread(target=httpd.serve_forever, args=(0.02,), daemon=True)  # shutdown waits one poll
     thread.start()
     yield f"http://127.0.0.1:{httpd.server_port}", app, request.param.split(",")
     httpd.shutdown()

@@ -25,7 +25,7 @@ from app.usage.store import Batch
 def serve(app):
     """Serve an app on a free port in a thread; returns (base URL, stop)."""
     httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread = threading.Thread(target=httpd.serve_forever, args=(0.02,), daemon=True)  # shutdown waits one poll
     thread.start()
 
     def stop():
