@@ -15,7 +15,7 @@ import yaml
 from content_copy import content_copy, replace_once
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from support import LINE_NUMBER, SECRET, TOKEN, Served, Twilio
+from support import LINE_NUMBER, SECRET, TOKEN, Served, Twilio, deployment
 
 from app import create_app
 from app.text import tokens
@@ -98,6 +98,67 @@ def test_false_alarms_stay_low(language):
     others = [row for row in evaluation(language) if row["label"] != "emergency"]
     alarms = [row["text"] for row in others if matcher.match(row["text"]).reply == "emergency"]
     assert len(alarms) / len(others) <= MAX_FALSE_ALARMS[language], alarms
+
+
+
+PROBE = yaml.safe_load((EVAL / "crisis-probe.yaml").read_text(encoding="utf-8"))
+SERVED_WITH = {"en": ("en-GB,cy-GB", "en-US,es-US"), "es": ("en-US,es-US",), "cy": ("en-GB,cy-GB",)}
+
+
+@pytest.mark.parametrize("language", ["en", "es", "cy"])
+def test_every_crisis_an_outside_tester_wrote_meets_a_crisis_phrase_and_gets_the_emergency_reply(language):
+    for locales in SERVED_WITH[language]:
+        line = deployment(locales)
+        matchers = line.extensions["matchers"].values()
+        # The phrases, not only the learned model: a retrained model must not be the one net that holds.
+        assert [text for text in PROBE[language] if all(m.decide(text).rule != "crisis phrase" for m in matchers)] == []
+        emergency = {Served.of(line, tag).replies["emergency"][0] for tag in line.extensions["matchers"]}
+        replies = {text: Twilio(line.test_client()).message(text) for text in PROBE[language]}
+        assert [text for text, reply in replies.items() if reply not in emergency] == [], locales
+
+
+def test_a_welsh_question_about_cost_is_not_read_as_english_fainting():
+    # "faint" is Welsh for "how much": the English phrases are "fainted*", "fainting*", "feel* faint".
+    line = deployment("en-GB,cy-GB")
+    welsh, english = Served.of(line, "cy-GB"), Served.of(line, "en-GB")
+    assert Twilio(line.test_client()).message("faint mae'n gostio") == welsh.replies["faq3"][0]
+    for text in ("she fainted", "he keeps fainting", "i feel faint", "my mum faintd"):
+        assert Twilio(line.test_client()).message(text) == english.replies["emergency"][0], text
+
+
+def test_a_spanish_question_about_a_blood_test_is_not_read_as_bleeding():
+    # "sangre" (blood) is one letter from "sangra" (bleeds): the phrases name bleeding, never blood alone.
+    line = deployment("en-US,es-US")
+    spanish = Served.of(line, "es-US")
+    assert Twilio(line.test_client()).message("puede ver mis resultados de sangre") != spanish.replies["emergency"][0]
+    for text in ("esta sangrando mucho", "la herida sangra y no para", "no para de sangrar", "se esta desangrando"):
+        assert Twilio(line.test_client()).message(text) == spanish.replies["emergency"][0], text
+
+
+
+@pytest.mark.parametrize(("locales", "tag", "crisis"), [
+    ("en-US,es-US", "es-US", "me duele mucho el pecho"),
+    ("en-US,es-US", "es-US", "se me esta cerrando la garganta"),
+    ("en-GB,cy-GB", "cy-GB", "mae gen i boen yn fy mrest"),
+])
+def test_a_crisis_in_another_served_language_is_answered_in_that_language(locales, tag, crisis):
+    line = deployment(locales)
+    default = Served.of(line).replies["emergency"][0]
+    theirs = Served.of(line, tag).replies["emergency"][0]
+    assert theirs != default
+    assert Twilio(line.test_client()).message(crisis) == theirs  # a first text: no conversation yet
+    english = Twilio(line.test_client())
+    english.message("FAQ")
+    assert english.message(crisis) == theirs  # in an English conversation too: English did not read it
+
+
+def test_a_crisis_both_languages_read_is_answered_in_the_conversations_language():
+    line = deployment("en-GB,cy-GB")
+    welsh = Twilio(line.test_client())
+    welsh.message("Cymraeg")
+    # "heart attack" is in both lists (Welsh speakers text it in English): the Welsh conversation stays Welsh.
+    assert welsh.message("heart attack") == Served.of(line, "cy-GB").replies["emergency"][0]
+    assert Twilio(line.test_client()).message("heart attack") == Served.of(line, "en-GB").replies["emergency"][0]
 
 
 SHARED_WORDS = 4  # "hi", "thanks", "faq", "i cant breathe": everyone writes these, and rules answer most of them

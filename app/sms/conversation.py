@@ -81,9 +81,12 @@ class Conversation:
 
         best = max(found, key=rank)
         match = found[best].match
-        # "MAS" in an English conversation is the next English part; and a crisis read in another language
-        # ("faint" is English for fainting, Welsh for "how much") gets the same numbers in the patient's own.
-        if match.kind in (Kind.MORE, Kind.NUMBER) or match.reply == "emergency":
+        # "MAS" in an English conversation is the next English part; a crisis is answered in the
+        # conversation's language when that language reads it as one too, else in the language that did
+        # (a Spanish speaker's first text, "me duele el pecho", gets the Spanish emergency reply).
+        if match.kind in (Kind.MORE, Kind.NUMBER) or (
+            match.reply == "emergency" and found[current].match.reply == "emergency"
+        ):
             return current, match
         return best, match
 
