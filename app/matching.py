@@ -105,9 +105,12 @@ class Matcher:
         self.number_words = dict(matching.number_words)
         self.filler = frozenset(matching.filler)
         self.opt_out = frozenset(word.upper() for word in matching.opt_out)
-        self.opt_out_words = frozenset(word.lower() for word in matching.opt_out)
         self.opt_in_words = frozenset(word.lower() for word in matching.opt_in)
-        self.stop_phrases = Phrases((tuple(self.read(said)), "stop_hint") for said in matching.stop_hint)
+        stop = [tuple(self.read(said)) for said in matching.stop_hint]
+        # A one-word way of asking to stop ("parar", "stopio") is that only as the whole text: inside a
+        # question ("should I stop taking my statins") it is about the patient's treatment, not the texts.
+        self.stop_words = frozenset(word.lower() for word in matching.opt_out) | {p[0] for p in stop if len(p) == 1}
+        self.stop_phrases = Phrases((phrase, "stop_hint") for phrase in stop if len(phrase) > 1)
         self.more = frozenset(" ".join(self.read(said)) for said in matching.more)
         self.parts = dict(parts)  # reply id -> how many SMS parts it has ("bring 2")
         stemmer = content.language.stemmer
@@ -253,7 +256,7 @@ class Matcher:
             return Decision(Match(Kind.REPLY, "emergency"), "crisis phrase", " ".join(phrase))
         if topic := self.sayings.get(" ".join(words)):  # the whole text one of a topic's synonyms
             return Decision(Match(Kind.REPLY, topic), "synonym", " ".join(words))
-        if (len(core) == 1 and core[0] in self.opt_out_words) or self.stop_phrases.found(words):
+        if (len(core) == 1 and core[0] in self.stop_words) or self.stop_phrases.found(words):
             return Decision(Match(Kind.REPLY, "stop_hint"), "stop")  # "Stop." or "STOP please" is not an opt-out
         if len(core) == 1 and core[0] in self.opt_in_words:
             return Decision(Match(Kind.REPLY, "menu"), "opt-in")

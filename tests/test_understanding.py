@@ -161,6 +161,18 @@ def test_a_crisis_both_languages_read_is_answered_in_the_conversations_language(
     assert Twilio(line.test_client()).message("heart attack") == Served.of(line, "en-GB").replies["emergency"][0]
 
 
+
+@pytest.mark.parametrize(("locales", "tag", "alone", "inside"), [
+    ("en-GB,cy-GB", "cy-GB", "stopio", "ddylwn i stopio cymryd fy statinau"),
+    ("en-US,es-US", "es-US", "parar", "debo parar el tratamiento que me dieron"),
+])
+def test_a_one_word_stop_hint_means_stop_only_as_the_whole_text(locales, tag, alone, inside):
+    line = deployment(locales)
+    how_to_stop = Served.of(line, tag).replies["stop_hint"][0]
+    assert Twilio(line.test_client()).message(alone) == how_to_stop
+    assert Twilio(line.test_client()).message(inside) != how_to_stop  # a question about a treatment
+
+
 SHARED_WORDS = 4  # "hi", "thanks", "faq", "i cant breathe": everyone writes these, and rules answer most of them
 
 
