@@ -161,7 +161,14 @@ def check_language_keys(locales: Mapping[str, Locale]) -> None:
     seen: dict[str, str] = {}
     for locale in locales.values():
         key = locale.language.key
-        if key in main_keys or key in (BACK_KEY, HELP_KEY) or not MENU_KEY.match(key):
-            raise ContentError(locale.file("language"), "key", f"{key!r} is a key of the main menu: choose 7, 8 or 9")
+        problem = (
+            "is the back key" if key == BACK_KEY
+            else "is the help key" if key == HELP_KEY
+            else "is not one phone key" if not MENU_KEY.match(key)
+            else "is a key of the main menu" if key in main_keys
+            else ""
+        )
+        if problem:
+            raise ContentError(locale.file("language"), "key", f"{key!r} {problem}: choose 7, 8 or 9")
         if seen.setdefault(key, locale.language_code) != locale.language_code:
             raise ContentError(locale.file("language"), "key", f"{key!r} is also the key of {seen[key]!r}")
