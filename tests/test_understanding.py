@@ -173,6 +173,20 @@ def test_a_one_word_stop_hint_means_stop_only_as_the_whole_text(locales, tag, al
     assert Twilio(line.test_client()).message(inside) != how_to_stop  # a question about a treatment
 
 
+
+def test_another_languages_model_sensing_danger_loses_only_to_a_sure_reading_that_sees_none():
+    line = deployment("en-US,es-US")
+    english, spanish = Served.of(line, "en-US"), Served.of(line, "es-US")
+    # The Spanish model reads danger in "me" (as in "me tomé", "me quiero morir"): English is sure of these.
+    assert Twilio(line.test_client()).message("can i bring someone with me") == english.replies["bring"][0]
+    assert Twilio(line.test_client()).message("will they hold it against me") == english.replies["faq1"][0]
+    # English cannot read this one at all; the Spanish model alone sees the overdose: it still wins.
+    assert line.extensions["matchers"]["es-US"].decide("que tengo que llevar? ya me tome 25 pastillas").rule == "model"
+    assert Twilio(line.test_client()).message("que tengo que llevar? ya me tome 25 pastillas") == (
+        spanish.replies["emergency"][0]
+    )
+
+
 SHARED_WORDS = 4  # "hi", "thanks", "faq", "i cant breathe": everyone writes these, and rules answer most of them
 
 

@@ -9,6 +9,8 @@ from app.matching import Decision, Kind, Match, Matcher
 from app.sms.render import Prepared, Replies
 
 OPT_OUT = "opt_out"  # the reply id for an opt-out word: silence on SMS, the line's own words on WhatsApp
+SURE = 0.9  # a model reading this confident of a piece...
+NO_DANGER = 0.1  # ...and this sure there is no emergency outweighs another language's model sensing one
 
 
 @dataclass(frozen=True)
@@ -71,12 +73,17 @@ class Conversation:
         """
         found = {tag: self.matchers[tag].decide(body) for tag in self.matchers}
 
+        own = found[current].verdict if found[current].rule == "model" else None
+        # The conversation's own model sure of a piece and seeing no danger ("can I bring someone with me"):
+        # another language's model reading danger in words foreign to it (Spanish "me") is not believed.
+        own_sure = own is not None and own.confidence >= SURE and own.emergency < NO_DANGER
+
         def rank(tag: str) -> tuple:
             reading = strength(found[tag], self.matchers[tag])
             if tag != current and found[tag].rule == "model" and reading[0] == 6:
                 # Another language's model, not its crisis phrases, sensing danger in an English word ("MORE"
                 # and morir): it still beats every guess, but not a rule of the conversation's own language.
-                reading = (4, 0.5)
+                reading = (0, 0.0) if own_sure else (4, 0.5)
             return reading, tag == current
 
         best = max(found, key=rank)
