@@ -82,7 +82,7 @@ class Conversation:
             reading = strength(found[tag], self.matchers[tag])
             if tag != current and found[tag].rule == "model" and reading[0] == 6:
                 # Another language's model, not its crisis phrases, sensing danger in an English word ("MORE"
-                # and morir): it still beats every guess, but not a rule of the conversation's own language.
+                # and morir): it beats every guess but a sure one, and no rule of the conversation's language.
                 reading = (0, 0.0) if own_sure else (4, 0.5)
             return reading, tag == current
 

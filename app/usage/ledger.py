@@ -15,7 +15,8 @@ PRUNE_EVERY = 3600  # seconds between deletions of old claims, per worker
 
 
 class Ledger:
-    """claim(call_sid, topic) is True the first time for that pair, False after, and False when in doubt."""
+    """claim(call_sid, topic) is True the first time for that pair, False after and when in doubt; first_time too,
+    but True when in doubt."""
 
     def __init__(self, store: Store, secret_key: str):
         self.store = store
