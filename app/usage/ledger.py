@@ -15,8 +15,7 @@ PRUNE_EVERY = 3600  # seconds between deletions of old claims, per worker
 
 
 class Ledger:
-    """claim(call_sid, topic) is True the first time for that pair, False after and when in doubt; first_time too,
-    but True when in doubt."""
+    """One claim per call and purpose: True the first time; in doubt, claim() says no and first_time() yes."""
 
     def __init__(self, store: Store, secret_key: str):
         self.store = store
@@ -36,13 +35,10 @@ class Ledger:
             return False
 
     def first_time(self, call_sid: str, what: str) -> bool:
-        """Claim a callback for this call: False only when the database holds it already (Twilio retried it).
-
-        A database that is down says True (fail open): counting a rare retry twice is better than losing a call.
-        """
+        """Claim a callback for this call: False only when the database holds it already (Twilio retried it)."""
         try:
             return self._claim(call_sid, what)
-        except Exception as error:
+        except Exception as error:  # fail open: counting a rare retry twice is better than losing a call
             log.warning("call ledger: the database refused a claim (%s): counted without it", type(error).__name__)
             return True
 
