@@ -1,11 +1,12 @@
 """Serve the line at an earlier commit beside this checkout's, in turn under the same load: before and after in one run.
 
-Usage: python bench/compare.py --before f076883 [--seconds 10] [--rounds 3]
+Usage: python bench/compare.py --before f076883 [--seconds 10] [--rounds 3] [--steady-connections 4 --pause-ms 4]
 Each side is its own checkout's Procfile command with its own gunicorn.conf.py (the earlier commit as a
 git worktree in a temporary folder), both run by this venv's Python, with the same secrets and
 PUBLIC_BASE_URL. Each answer must be 200 TwiML and the same before and after the load. Rounds take
 turns, so load from elsewhere that comes and goes hits both sides alike; each figure is the median
-over rounds of that round's after/before ratio. Writes Markdown to stdout and bench/results/compare.md.
+over rounds of that round's after/before ratio. Each round also runs a steady load well below capacity,
+for an answer's own p50 and p99. Writes Markdown to stdout and bench/results/compare.md.
 """
 
 import argparse
@@ -76,6 +77,8 @@ def main() -> int:
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--retries", type=int, default=2, help="runs again when other work shared the CPUs")
     parser.add_argument("--quiet-wait", type=int, default=60)
+    parser.add_argument("--steady-connections", type=int, default=4, help="connections of the steady load")
+    parser.add_argument("--pause-ms", type=int, default=4, help="ms each steady connection waits between answers")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise BenchError("wrk is not installed: run `apt-get install wrk`")
@@ -107,9 +110,12 @@ def main() -> int:
                     for server in order[number % 2:] + order[:number % 2]:  # each side goes first in turn
                         expected = answer(server, path, params, token)
                         result = measure(server, request, path, params, token, expected, args, workdir, ours)
-                        print(f"{server.name:>6} {request:<14} {result.rps:8,.0f} req/s p99 {result.p99_ms:.1f} ms",
-                              file=sys.stderr)
+                        calm = measure(server, request, path, params, token, expected, args, workdir, ours,
+                                       args.steady_connections, args.pause_ms)
+                        print(f"{server.name:>6} {request:<14} {result.rps:8,.0f} req/s p99 {result.p99_ms:.1f} ms; "
+                              f"steady p99 {calm.p99_ms:.2f} ms", file=sys.stderr)
                         runs.setdefault((request, server.name), []).append(result)
+                        runs.setdefault((request, server.name, "steady"), []).append(calm)
         finally:
             for server in servers.values():
                 server.stop()
@@ -134,6 +140,16 @@ def main() -> int:
         lines.append(
             f"| {request} | {rps[0]:,.0f} | {rps[1]:,.0f} | {speed:.2f} | {p99[0]:.1f} | {p99[1]:.1f} | {tail:.2f} |"
         )
+    lines += ["", f"Steady load ({args.steady_connections} connections, each pausing {args.pause_ms} ms after an "
+              "answer: well below capacity, so p99 is an answer's own time, not the queue):", "",
+              "| request | before p50 ms | after p50 ms | before p99 ms | after p99 ms | after/before p99 |",
+              "|---|---:|---:|---:|---:|---:|"]
+    for request in REQUESTS:
+        old, new = runs[(request, "before", "steady")], runs[(request, "after", "steady")]
+        tail = statistics.median(n.p99_ms / o.p99_ms for o, n in zip(old, new, strict=True))
+        p50 = [statistics.median(r.p50_ms for r in side) for side in (old, new)]
+        p99 = [statistics.median(r.p99_ms for r in side) for side in (old, new)]
+        lines.append(f"| {request} | {p50[0]:.2f} | {p50[1]:.2f} | {p99[0]:.2f} | {p99[1]:.2f} | {tail:.2f} |")
     errors = sum(r.errors for found in runs.values() for r in found)
     lines += ["", f"Errors (socket errors and non-2xx answers) in all runs: {errors}"]
     report = "\n".join(lines) + "\n"
