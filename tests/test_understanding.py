@@ -126,13 +126,20 @@ def test_a_welsh_question_about_cost_is_not_read_as_english_fainting():
         assert Twilio(line.test_client()).message(text) == english.replies["emergency"][0], text
 
 
-def test_a_spanish_question_about_a_blood_test_is_not_read_as_bleeding():
-    # "sangre" (blood) is one letter from "sangra" (bleeds): the phrases name bleeding, never blood alone.
-    line = deployment("en-US,es-US")
-    spanish = Served.of(line, "es-US")
-    assert Twilio(line.test_client()).message("puede ver mis resultados de sangre") != spanish.replies["emergency"][0]
-    for text in ("esta sangrando mucho", "la herida sangra y no para", "no para de sangrar", "se esta desangrando"):
-        assert Twilio(line.test_client()).message(text) == spanish.replies["emergency"][0], text
+@pytest.mark.parametrize(("locales", "tag", "blood", "bleeding"), [
+    ("en-US,es-US", "es-US", "puede ver mis resultados de sangre",
+     ("esta sangrando mucho", "la herida sangra y no para", "no para de sangrar", "se esta desangrando")),
+    ("en-GB,cy-GB", "cy-GB", "allwch chi edrych ar ganlyniadau fy mhrawf gwaed",
+     ("mae o'n gwaedu'n drwm", "dw i'n gwaedu", "mae'n dal i waedu", "gwaedodd e lot", "mae'r gwaed yn llifo")),
+])
+def test_a_question_about_a_blood_test_is_not_read_as_bleeding(locales, tag, blood, bleeding):
+    # "sangre" and "gwaed" (blood) are one letter from "sangra" and "gwaedu" (bleeds): the phrases name
+    # bleeding, never blood alone.
+    line = deployment(locales)
+    emergency = Served.of(line, tag).replies["emergency"][0]
+    assert Twilio(line.test_client()).message(blood) != emergency
+    for text in bleeding:
+        assert Twilio(line.test_client()).message(text) == emergency, text
 
 
 

@@ -88,13 +88,14 @@ class Conversation:
 
         best = max(found, key=rank)
         match = found[best].match
-        # "MAS" in an English conversation is the next English part; a crisis is answered in the
-        # conversation's language when that language reads it as one too, else in the language that did
-        # (a Spanish speaker's first text, "me duele el pecho", gets the Spanish emergency reply).
-        if match.kind in (Kind.MORE, Kind.NUMBER) or (
-            match.reply == "emergency" and found[current].match.reply == "emergency"
-        ):
+        if match.kind in (Kind.MORE, Kind.NUMBER):  # "MAS" in an English conversation is the next English part
             return current, match
+        if match.reply == "emergency":
+            # In the language whose crisis phrases read it (a Spanish speaker's first text, "me duele el
+            # pecho", gets the Spanish reply), or whose model did if no phrase did; the conversation's first.
+            readers = [tag for tag, decision in found.items() if decision.match.reply == "emergency"]
+            pool = [tag for tag in readers if found[tag].rule == "crisis phrase"] or readers
+            return (current if current in pool else pool[0]), match
         return best, match
 
     def follow_up(self, match: Match, state: Mapping, tag: str) -> tuple[str, int]:
