@@ -22,6 +22,7 @@ OUTCOMES = (
     "text_failed",
     "error",
 )
+AFTER_PIECE = "after_piece"  # what a phone step served when it offered the choices after a piece (not the piece)
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,7 @@ class Event:
 
     channel: str
     locale: str
-    served: str  # a topic or reply id, or on the phone a menu name
+    served: str  # a topic or reply id, or on the phone a menu name or AFTER_PIECE
     outcome: str  # one of OUTCOMES
     segments: int = 0  # SMS segments of the reply
     started: bool = False  # a conversation began: a text without a state cookie, or a call answered

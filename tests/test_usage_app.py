@@ -277,3 +277,23 @@ def test_a_locked_database_delays_no_answer_and_its_counts_arrive_after(make_app
     recorder.close()
     app.extensions["usage_store"].close()
     assert sum(row["answers"] for row in table_rows(database_url)["usage_counts"]) == 15
+
+
+def test_a_piece_heard_on_a_call_is_counted_once_however_long_the_caller_stays(app):
+    from support import Call
+
+    from app.usage.insights_report import Query, read
+
+    twilio = Twilio(app.test_client())
+    for number in range(2):
+        call = Call(twilio)
+        call.params["CallSid"] = f"CA{number:032d}"
+        call.start()
+        call.say("what should I bring")  # the piece itself
+        call.wait()  # its end: the disclaimer, then the choices after it
+        call.wait()  # silence at those choices
+    assert app.extensions["usage_recorder"].flush()
+    today = datetime.now(UTC).date()
+    report = read(app.extensions["usage_store"].engine, Query(today, today, "all"))
+    assert report.pieces[("bring", "voice")] == 2  # not once more for each step after it
+    assert report.steps["bring"] == 2 and report.steps["after_piece"] == 4

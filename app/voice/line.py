@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from app.config import E164
 from app.content import Line
-from app.events import Event, outcome_of
+from app.events import AFTER_PIECE, Event, outcome_of
 from app.languages import LanguageNames
 from app.matching import Matcher
 from app.texting import Sender
@@ -89,6 +89,8 @@ class PhoneLine:
         move = next_move(step, caller, here.rules, can_text)
         script = self.spoken[move.step.locale].script
         outcome, served = move.outcome, move.step.name
+        if move.step.kind is Kind.AFTER and move.do is not Do.TEXT:  # the choices after a piece, not the piece
+            served = AFTER_PIECE
         if move.do is Do.PROMPT:
             xml = script.prompt(move, can_text)
         elif move.do is Do.PIECE:
