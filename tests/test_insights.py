@@ -119,6 +119,21 @@ def test_logout_ends_the_session(logged_in, app):
     assert said in logged_in.get("/insights/login?out=1").get_data(as_text=True)
 
 
+
+def test_logout_ends_a_saved_copy_of_the_cookie_and_every_other_session_too(logged_in, app):
+    # Found by an operator trying the line: a copy of the cookie kept from before the logout still opened
+    # the dashboard. The cookie is signed, not stored, so the logout replaces the key sessions are made with.
+    saved = logged_in.get_cookie("insights", path="/insights").value
+    other = app.test_client()
+    assert log_in(other).status_code == 303
+    logged_in.post("/insights/logout", data={"csrf": csrf(logged_in.get("/insights"))})
+    copy = app.test_client()
+    copy.set_cookie("insights", saved, path="/insights")
+    for client in (copy, other):
+        assert client.get("/insights").status_code == 303
+        assert client.get("/insights/counts.csv").status_code == 303
+    assert log_in(copy).status_code == 303 and copy.get("/insights").status_code == 200  # logging in again works
+
 def test_the_login_is_rotated_so_a_token_seen_before_login_is_worth_nothing(client):
     before = csrf(client.get("/insights/login"))
     log_in(client)
@@ -148,6 +163,15 @@ def test_five_wrong_passwords_from_one_address_are_then_refused_with_retry_after
     assert sum(row.failures for row in rows) == insights_auth.MOST_PER_CLIENT
     assert all(ADDRESS not in str(tuple(row)) for row in rows), "no address is stored"
 
+
+
+def test_insights_unlock_opens_a_locked_login_at_once(client, app):
+    for _ in range(insights_auth.MOST_PER_CLIENT):
+        log_in(client, "guess", REMOTE_ADDR=ADDRESS)
+    assert log_in(client, PASSWORD, REMOTE_ADDR=ADDRESS).status_code == 429
+    result = app.test_cli_runner().invoke(args=["insights", "unlock"])
+    assert result.exit_code == 0 and "login is open again" in result.output
+    assert log_in(client, PASSWORD, REMOTE_ADDR=ADDRESS).status_code == 303
 
 def test_the_limit_holds_across_workers_because_it_lives_in_the_database(app, engine):
     """Two app objects on one database stand for two workers: failures in one count in the other."""

@@ -87,9 +87,9 @@ def database_down(error: SQLAlchemyError) -> Response:
 
 
 def is_logged_in() -> bool:
-    """Tell whether the request carries a login made with the password in force now."""
-    stored = insights_auth.password_hash(engine())
-    return bool(stored) and g.login.logged_in(stored)
+    """Tell whether the request carries a login made with the password in force now, since the last logout."""
+    key = insights_auth.session_key(engine())
+    return bool(key) and g.login.logged_in(key)
 
 
 def to_login() -> Response:
@@ -137,7 +137,7 @@ def login_post() -> Response:
         log.info("insights: a wrong password")
         return page("insights_login.html", 403, message=said.wrong, form=True)
     insights_auth.forget_failures(engine(), client)
-    g.login = insights_auth.logged_in_as(stored)
+    g.login = insights_auth.logged_in_as(insights_auth.session_key(engine()))
     log.info("insights: logged in")
     return redirect(url_for("insights.dashboard"), code=303)
 
@@ -147,6 +147,7 @@ def logout() -> Response:
     """End the session (a POST with the CSRF token, so no link elsewhere can log the operator out)."""
     if not g.login.token_matches(request.form.get("csrf", "")):
         return expired()
+    insights_auth.end_sessions(engine())
     g.login = insights_auth.logged_out()
     return redirect(url_for("insights.login", out="1"), code=303)
 
@@ -208,7 +209,7 @@ def mark_reviewed(text_id: int) -> Response:
 
 
 def init_app(app: Flask) -> None:
-    """Load the dashboard's words and settings, register /insights and the set-password command."""
+    """Load the dashboard's words and settings, register /insights and the set-password and unlock commands."""
     # The operator's page, in the line's first language where its pack has the dashboard's words, else English.
     code = app.extensions["line"].default.language_code
     has_words = (Path(app.config["CONTENT_DIR"]) / code / "insights.yaml").exists()
@@ -216,3 +217,4 @@ def init_app(app: Flask) -> None:
     app.extensions["insights"] = read_settings(app)
     app.register_blueprint(bp)
     insights_cli.insights.add_command(insights_auth.set_password_command)  # flask --app app insights set-password
+    insights_cli.insights.add_command(insights_auth.unlock_command)  # flask --app app insights unlock

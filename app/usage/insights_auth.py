@@ -26,6 +26,7 @@ from app.usage import schema
 COOKIE = "insights"
 LIFETIME = timedelta(hours=8)  # a working day: then the operator logs in again
 PASSWORD_SETTING = "password_hash"
+EPOCH_SETTING = "session_epoch"  # replaced at every logout: each session made before it ends, copies of its cookie too
 SHORTEST_PASSWORD = 12
 WINDOW = timedelta(minutes=15)  # wrong passwords are counted over this long
 MOST_PER_CLIENT = 5  # wrong passwords from one address in the window
@@ -46,18 +47,18 @@ class Login:
     password: str = ""  # a fingerprint of the password hash in force at login; "" when logged out
     changed: bool = False  # write the cookie on the response
 
-    def logged_in(self, current_hash: str) -> bool:
-        """Tell whether this cookie was logged in with the password in force now."""
-        return bool(self.password) and hmac.compare_digest(self.password, fingerprint(current_hash))
+    def logged_in(self, current_key: str) -> bool:
+        """Tell whether this cookie was logged in with the password in force now, since the last logout."""
+        return bool(self.password) and hmac.compare_digest(self.password, fingerprint(current_key))
 
     def token_matches(self, sent: str) -> bool:
         """Tell whether a form carried this session's CSRF token."""
         return bool(sent) and hmac.compare_digest(sent.encode(), self.csrf.encode())
 
 
-def fingerprint(password_hash: str) -> str:
-    """A short, one-way mark of a password hash: a new password ends every session made with the old one."""
-    return hashlib.sha256(password_hash.encode()).hexdigest()[:16] if password_hash else ""
+def fingerprint(key: str) -> str:
+    """A short, one-way mark of a session key: a new password, or a logout, ends every session made before."""
+    return hashlib.sha256(key.encode()).hexdigest()[:16] if key else ""
 
 
 def serializer(app: Flask) -> URLSafeTimedSerializer:
@@ -93,9 +94,9 @@ def save_login(login: Login, response: Response) -> None:
     )
 
 
-def logged_in_as(password_hash: str) -> Login:
+def logged_in_as(key: str) -> Login:
     """A fresh session for a correct password: a new CSRF token, so one seen before login is worth nothing."""
-    return Login(secrets.token_urlsafe(32), fingerprint(password_hash), changed=True)
+    return Login(secrets.token_urlsafe(32), fingerprint(key), changed=True)
 
 
 def password_hash(engine: Engine) -> str:
@@ -106,12 +107,32 @@ def password_hash(engine: Engine) -> str:
     return value or ""
 
 
+def session_key(engine: Engine) -> str:
+    """What a login is made with and checked against: the password hash in force and the session epoch."""
+    table = schema.insights_settings
+    with engine.connect() as connection:
+        found = dict(connection.execute(
+            select(table.c.name, table.c.value).where(table.c.name.in_((PASSWORD_SETTING, EPOCH_SETTING)))
+        ).all())
+    return f"{found[PASSWORD_SETTING]}:{found.get(EPOCH_SETTING) or ''}" if found.get(PASSWORD_SETTING) else ""
+
+
+def end_sessions(engine: Engine) -> None:
+    """Log out every session, with a new epoch (a logout: a saved copy of the cookie is worth nothing after)."""
+    put_setting(engine, EPOCH_SETTING, secrets.token_hex(16))
+
+
 def set_password_hash(engine: Engine, new_hash: str) -> None:
     """Store the operator's password hash, replacing any before it."""
+    put_setting(engine, PASSWORD_SETTING, new_hash)
+
+
+def put_setting(engine: Engine, name: str, value: str) -> None:
+    """Store one of the dashboard's settings, replacing any before it."""
     table = schema.insights_settings
     with engine.begin() as connection:
-        statement = dialect(connection).insert(table).values(name=PASSWORD_SETTING, value=new_hash)
-        connection.execute(statement.on_conflict_do_update(index_elements=[table.c.name], set_={"value": new_hash}))
+        statement = dialect(connection).insert(table).values(name=name, value=value)
+        connection.execute(statement.on_conflict_do_update(index_elements=[table.c.name], set_={"value": value}))
 
 
 def dialect(connection: Connection):
@@ -195,3 +216,14 @@ def set_password_command() -> None:
     engine = current_app.extensions["usage_store"].engine
     set_password_hash(engine, generate_password_hash(password))  # werkzeug's default: scrypt, salted
     click.echo("Password set. Sessions logged in with an old password are logged out.")
+
+
+@click.command("unlock")
+@with_appcontext
+def unlock_command() -> None:
+    """Forget every wrong password counted, so the login works again at once (after a lock-out)."""
+    engine = current_app.extensions["usage_store"].engine
+    with engine.begin() as connection:
+        for table in (schema.insights_login_clients, schema.insights_login):
+            connection.execute(delete(table))
+    click.echo("Wrong passwords forgotten: the dashboard's login is open again.")
