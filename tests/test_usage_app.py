@@ -179,8 +179,8 @@ def test_insights_prints_a_summary_for_a_date_range(app):
     result = app.test_cli_runner().invoke(args=["insights", "--from", today.date().isoformat()])
     assert result.exit_code == 0, result.output
     assert "answers: 10 (sms 8, voice 2)" in result.output
-    assert "not understood: 20.0% of answers" in result.output
-    assert "pieces asked for: bring 6, - 2, main 2" in result.output
+    assert "not understood: 20.0% of all answers, texts and phone steps together" in result.output
+    assert "answers by what was served (any outcome, each phone step): bring 6, - 2, main 2" in result.output
     assert "SMS segments sent: 16" in result.output
     assert "call lengths: 30-60s 3" in result.output
     earlier = (today - timedelta(days=40)).date().isoformat()

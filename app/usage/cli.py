@@ -22,7 +22,7 @@ UNMATCHED_DAYS = 30  # texts kept with RECORD_UNMATCHED=1 are deleted after this
 @with_appcontext
 @click.pass_context
 def insights(ctx: click.Context, start, end, locale, as_json) -> None:
-    """Print what the line did for a date range: answers, outcomes, pieces asked for, SMS segments, call lengths."""
+    """Print what the line did for a date range: answers, outcomes, what was served, SMS segments, call lengths."""
     if ctx.invoked_subcommand is not None:
         return
     last = end.date() if end else datetime.now(UTC).date()
@@ -47,8 +47,8 @@ def render(summary: dict) -> str:
         f"answers: {answers} ({listed(summary['answers'])})",
         f"conversations started: {sum(summary['conversations'].values())} ({listed(summary['conversations'])})",
         f"outcomes: {listed(summary['outcomes'])}",
-        f"not understood: {rate} of answers",
-        f"pieces asked for: {listed(summary['served'])}",
+        f"not understood: {rate} of all answers, texts and phone steps together (the dashboard splits them)",
+        f"answers by what was served (any outcome, each phone step): {listed(summary['served'])}",
         f"SMS segments sent: {summary['segments']}",
         f"call lengths: {listed(summary['call_durations'])}",
         f"answers not counted (database unreachable too long): {summary['not_counted']}",
