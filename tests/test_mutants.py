@@ -1,7 +1,7 @@
 """Tests that kill the mutants `mutmut` found surviving (bench/mutation.md): each pins what a caller or patient gets."""
 
 import pytest
-from support import Twilio
+from support import Served, Twilio
 
 from app.voice.machine import Action, Choice, Do, Heard, Input, Lead, Move, Rules, next_move
 from app.voice.steps import MAIN, MAX_WRONG, Kind, Step
@@ -230,3 +230,51 @@ def test_a_bare_1_during_a_long_piece_goes_back_to_its_first_part(twilio, conten
     assert twilio.message("BRING") == parts[0]
     assert twilio.message("MORE") == parts[1]
     assert twilio.message("1") == parts[0]
+
+
+# -- SMS: the crisis check (app/understanding/crisis.py) where the learned model is no second net
+
+# A crisis word of content's emergency list (a whole word, not a "word*" prefix) with one typo, beside a guide
+# question: the model reads the question ("bring"), so only the crisis check's one-typo reading sends the numbers.
+CRISIS_TYPOS = [
+    "naloxne what should i bring",  # naloxone: a letter missing
+    "naloxxone what should i bring",  # a letter added
+    "naloxome what should i bring",  # a letter wrong
+    "naloxnoe what should i bring",  # two letters swapped
+    "my dad is unresponsve, what should i bring",
+    "my dad is unrresponsive, what should i bring",
+    "is he unconcious what do i bring",
+    "he is chokking what do i bring",
+    "fentanil what should i bring",
+]
+
+
+@pytest.mark.parametrize("text", CRISIS_TYPOS)
+def test_a_crisis_word_with_one_typo_beside_a_question_gets_the_emergency_numbers(twilio, content, text):
+    assert twilio.message(text) == content.replies["emergency"][0]
+
+
+def test_the_question_beside_those_crisis_words_alone_gets_its_piece(twilio, content):
+    assert twilio.message("what do i bring") == content.replies["bring"][0]
+
+
+# Welsh mutates a word's first letter: an "h" before a vowel ("ei hanadl", her breath), a letter lost ("orddos" for
+# "gorddos") or changed ("barafeddyg" for "parafeddyg"). Each still meets content's "anadl*", "anaffyla*", "gorddos*",
+# "parafeddyg*", where the learned model alone would not send the numbers for all of them.
+WELSH_CRISES = [
+    "ei hanadl",  # a letter added before the prefix
+    "hanaffylacsis beth ddylwn i ddod",  # ... beside "what should I bring"
+    "mae o wedi cymryd orddos, beth ddylwn i ddod",  # a letter lost
+    "ffoniwch barafeddyg",  # a letter changed: "call a paramedic" ("parafeddyg*"), which the model reads as HELP
+]
+
+
+@pytest.fixture
+def welsh(make_app):
+    return make_app(LINE_LOCALES="cy-GB")
+
+
+@pytest.mark.parametrize("text", WELSH_CRISES)
+def test_a_welsh_crisis_word_with_its_first_letter_mutated_gets_the_emergency_numbers(welsh, text):
+    served = Served.of(welsh, "cy-GB")
+    assert Twilio(welsh.test_client()).message(text) == served.replies["emergency"][0]
