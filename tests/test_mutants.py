@@ -246,6 +246,14 @@ CRISIS_TYPOS = [
     "is he unconcious what do i bring",
     "he is chokking what do i bring",
     "fentanil what should i bring",
+    # a "word*" prefix of content read past one typo inside it, the word going on after it
+    "he is having sezures what should i bring",  # seizure*: a letter missing
+    "anaphlaxis what do i bring",  # anaphyla*
+    "i ovrdosed, what should i bring",  # overdos*
+    "posoned what should i bring",  # poison*
+    "i overrdosed, what should i bring",  # a letter added
+    "i ovardosed, what should i bring",  # a letter wrong
+    "i cut my erists what do i bring",  # "cut my wrist*": the shortest prefix read past a typo, its first letter wrong
 ]
 
 
@@ -278,3 +286,15 @@ def welsh(make_app):
 def test_a_welsh_crisis_word_with_its_first_letter_mutated_gets_the_emergency_numbers(welsh, text):
     served = Served.of(welsh, "cy-GB")
     assert Twilio(welsh.test_client()).message(text) == served.replies["emergency"][0]
+
+
+def test_an_emergency_phrase_that_reads_as_no_words_is_skipped_not_the_end_of_the_list(make_app, tmp_path):
+    """A phrase of punctuation alone in content (a slip of the editor) must not switch off the phrases after it."""
+    from content_copy import content_copy, replace_once
+
+    root = content_copy(tmp_path)
+    replace_once(root / "en" / "matching.yaml", "  - chest pain*\n", '  - "..."\n  - chest pain*\n')
+    app = make_app(CONTENT_DIR=str(root))
+    twilio = Twilio(app.test_client())
+    for text in ("chest pains what should i bring", "naloxne what should i bring"):
+        assert twilio.message(text) == Served.of(app).replies["emergency"][0], text
