@@ -298,3 +298,8 @@ def test_an_emergency_phrase_that_reads_as_no_words_is_skipped_not_the_end_of_th
     twilio = Twilio(app.test_client())
     for text in ("chest pains what should i bring", "naloxne what should i bring"):
         assert twilio.message(text) == Served.of(app).replies["emergency"][0], text
+
+
+def test_a_word_two_typos_from_a_crisis_word_is_not_read_as_one(twilio, content):
+    """ "faith" is "faint" (fainting) with a letter moved: two typos, so no false alarm; the question is answered."""
+    assert twilio.message("i have no faith in my consultant, can i see someone else") == content.replies["ask"][0]
