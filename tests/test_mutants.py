@@ -303,3 +303,24 @@ def test_an_emergency_phrase_that_reads_as_no_words_is_skipped_not_the_end_of_th
 def test_a_word_two_typos_from_a_crisis_word_is_not_read_as_one(twilio, content):
     """ "faith" is "faint" (fainting) with a letter moved: two typos, so no false alarm; the question is answered."""
     assert twilio.message("i have no faith in my consultant, can i see someone else") == content.replies["ask"][0]
+
+
+# -- SMS: what the cookie remembers after a reply (app/sms/conversation.py, reply())
+
+
+def test_a_number_after_another_piece_follows_that_piece_not_the_list_before_it(twilio, content):
+    """FAQ, then BRING: the FAQ list is forgotten, so "2" is BRING's part 2, not question 2."""
+    assert twilio.message("FAQ") == content.replies["faq"][0]
+    parts = content.replies["bring"]
+    assert twilio.message("BRING") == parts[0]
+    assert twilio.message("2") == parts[1]
+
+
+@pytest.mark.parametrize(("text", "reply", "other"), [
+    ("will my doctor be upset, and what should i bring?", "faq1", "bring"),
+    ("what should i bring, and will my gp be annoyed", "bring", "faq1"),  # a piece in parts: its first part points
+])
+def test_two_questions_get_the_first_answer_pointing_to_the_second(app, twilio, text, reply, other):
+    pointed = app.extensions["replies"]["sms"]["en-GB"].also[(reply, other)].text
+    assert twilio.message(text) == pointed
+    assert "Also, text" in pointed and pointed != Served.of(app).replies[reply][0]
