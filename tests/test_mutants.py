@@ -324,3 +324,15 @@ def test_two_questions_get_the_first_answer_pointing_to_the_second(app, twilio, 
     pointed = app.extensions["replies"]["sms"]["en-GB"].also[(reply, other)].text
     assert twilio.message(text) == pointed
     assert "Also, text" in pointed and pointed != Served.of(app).replies[reply][0]
+
+
+def test_a_reply_is_counted_under_the_conversations_locale_and_the_reply_sent(make_app):
+    app = make_app(LINE_LOCALES="en-GB,cy-GB")
+    seen = []
+    app.extensions["event_sinks"].append(seen.append)
+    twilio = Twilio(app.test_client())
+    assert twilio.message("CYMRAEG") is not None
+    assert twilio.message("DOD") == Served.of(app, "cy-GB").replies["bring"][0]
+    assert [(event.channel, event.locale, event.served) for event in seen] == [
+        ("sms", "cy-GB", "menu"), ("sms", "cy-GB", "bring")
+    ]
