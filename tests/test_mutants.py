@@ -1,7 +1,7 @@
 """Tests that kill the mutants `mutmut` found surviving (bench/mutation.md): each pins what a caller or patient gets."""
 
 import pytest
-from support import Twilio
+from support import Served, Twilio
 
 from app.voice.machine import Action, Choice, Do, Heard, Input, Lead, Move, Rules, next_move
 from app.voice.steps import MAIN, MAX_WRONG, Kind, Step
@@ -230,3 +230,109 @@ def test_a_bare_1_during_a_long_piece_goes_back_to_its_first_part(twilio, conten
     assert twilio.message("BRING") == parts[0]
     assert twilio.message("MORE") == parts[1]
     assert twilio.message("1") == parts[0]
+
+
+# -- SMS: the crisis check (app/understanding/crisis.py) where the learned model is no second net
+
+# A crisis word of content's emergency list (a whole word, not a "word*" prefix) with one typo, beside a guide
+# question: the model reads the question ("bring"), so only the crisis check's one-typo reading sends the numbers.
+CRISIS_TYPOS = [
+    "naloxne what should i bring",  # naloxone: a letter missing
+    "naloxxone what should i bring",  # a letter added
+    "naloxome what should i bring",  # a letter wrong
+    "naloxnoe what should i bring",  # two letters swapped
+    "my dad is unresponsve, what should i bring",
+    "my dad is unrresponsive, what should i bring",
+    "is he unconcious what do i bring",
+    "he is chokking what do i bring",
+    "fentanil what should i bring",
+    # a "word*" prefix of content read past one typo inside it, the word going on after it
+    "he is having sezures what should i bring",  # seizure*: a letter missing
+    "anaphlaxis what do i bring",  # anaphyla*
+    "i ovrdosed, what should i bring",  # overdos*
+    "posoned what should i bring",  # poison*
+    "i overrdosed, what should i bring",  # a letter added
+    "i ovardosed, what should i bring",  # a letter wrong
+    "i cut my erists what do i bring",  # "cut my wrist*": the shortest prefix read past a typo, its first letter wrong
+]
+
+
+@pytest.mark.parametrize("text", CRISIS_TYPOS)
+def test_a_crisis_word_with_one_typo_beside_a_question_gets_the_emergency_numbers(twilio, content, text):
+    assert twilio.message(text) == content.replies["emergency"][0]
+
+
+def test_the_question_beside_those_crisis_words_alone_gets_its_piece(twilio, content):
+    assert twilio.message("what do i bring") == content.replies["bring"][0]
+
+
+# Welsh mutates a word's first letter: an "h" before a vowel ("ei hanadl", her breath), a letter lost ("orddos" for
+# "gorddos") or changed ("barafeddyg" for "parafeddyg"). Each still meets content's "anadl*", "anaffyla*", "gorddos*",
+# "parafeddyg*", where the learned model alone would not send the numbers for all of them.
+WELSH_CRISES = [
+    "ei hanadl",  # a letter added before the prefix
+    "hanaffylacsis beth ddylwn i ddod",  # ... beside "what should I bring"
+    "mae o wedi cymryd orddos, beth ddylwn i ddod",  # a letter lost
+    "ffoniwch barafeddyg",  # a letter changed: "call a paramedic" ("parafeddyg*"), which the model reads as HELP
+]
+
+
+@pytest.fixture
+def welsh(make_app):
+    return make_app(LINE_LOCALES="cy-GB")
+
+
+@pytest.mark.parametrize("text", WELSH_CRISES)
+def test_a_welsh_crisis_word_with_its_first_letter_mutated_gets_the_emergency_numbers(welsh, text):
+    served = Served.of(welsh, "cy-GB")
+    assert Twilio(welsh.test_client()).message(text) == served.replies["emergency"][0]
+
+
+def test_an_emergency_phrase_that_reads_as_no_words_is_skipped_not_the_end_of_the_list(make_app, tmp_path):
+    """A phrase of punctuation alone in content (a slip of the editor) must not switch off the phrases after it."""
+    from content_copy import content_copy, replace_once
+
+    root = content_copy(tmp_path)
+    replace_once(root / "en" / "matching.yaml", "  - chest pain*\n", '  - "..."\n  - chest pain*\n')
+    app = make_app(CONTENT_DIR=str(root))
+    twilio = Twilio(app.test_client())
+    for text in ("chest pains what should i bring", "naloxne what should i bring"):
+        assert twilio.message(text) == Served.of(app).replies["emergency"][0], text
+
+
+def test_a_word_two_typos_from_a_crisis_word_is_not_read_as_one(twilio, content):
+    """ "faith" is "faint" (fainting) with a letter moved: two typos, so no false alarm; the question is answered."""
+    assert twilio.message("i have no faith in my consultant, can i see someone else") == content.replies["ask"][0]
+
+
+# -- SMS: what the cookie remembers after a reply (app/sms/conversation.py, reply())
+
+
+def test_a_number_after_another_piece_follows_that_piece_not_the_list_before_it(twilio, content):
+    """FAQ, then BRING: the FAQ list is forgotten, so "2" is BRING's part 2, not question 2."""
+    assert twilio.message("FAQ") == content.replies["faq"][0]
+    parts = content.replies["bring"]
+    assert twilio.message("BRING") == parts[0]
+    assert twilio.message("2") == parts[1]
+
+
+@pytest.mark.parametrize(("text", "reply", "other"), [
+    ("will my doctor be upset, and what should i bring?", "faq1", "bring"),
+    ("what should i bring, and will my gp be annoyed", "bring", "faq1"),  # a piece in parts: its first part points
+])
+def test_two_questions_get_the_first_answer_pointing_to_the_second(app, twilio, text, reply, other):
+    pointed = app.extensions["replies"]["sms"]["en-GB"].also[(reply, other)].text
+    assert twilio.message(text) == pointed
+    assert "Also, text" in pointed and pointed != Served.of(app).replies[reply][0]
+
+
+def test_a_reply_is_counted_under_the_conversations_locale_and_the_reply_sent(make_app):
+    app = make_app(LINE_LOCALES="en-GB,cy-GB")
+    seen = []
+    app.extensions["event_sinks"].append(seen.append)
+    twilio = Twilio(app.test_client())
+    assert twilio.message("CYMRAEG") is not None
+    assert twilio.message("DOD") == Served.of(app, "cy-GB").replies["bring"][0]
+    assert [(event.channel, event.locale, event.served) for event in seen] == [
+        ("sms", "cy-GB", "menu"), ("sms", "cy-GB", "bring")
+    ]

@@ -192,3 +192,17 @@ def test_refusals_are_logged_without_the_number(line, api, caplog):
     assert "outcome=text_sent" in caplog.text and "outcome=text_failed detail=refused:already-sent" in caplog.text
     assert CALLER not in caplog.text and CALLER.lstrip("+") not in caplog.text
     assert TOKEN not in caplog.text
+
+
+def test_once_the_text_is_sent_the_choices_after_the_piece_no_longer_offer_it(line, api, content):
+    """The step after the text carries sent=1: its choices, said again on silence, drop "by text"."""
+    from support import Call, after_word, after_words
+
+    call = Call(Twilio(line.test_client()))
+    call.params["CallSid"] = api.start_call(CALLER, LINE_NUMBER)
+    offered = call.step("/voice/after/bring").said
+    assert after_word(content, "text") in offered, "the piece can be texted: the choices offer it first"
+    call.step("/voice/after/bring", {"Digits": "2"})
+    assert call.wait().said[-len(after_words(content)):] == after_words(content)
+    assert after_word(content, "text") not in call.turn.said
+    assert len(api.received) == 1
