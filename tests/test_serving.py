@@ -319,7 +319,7 @@ def test_slow_clients_cannot_starve_the_line(line):
     timings = []
     try:
         time.sleep(1.5)  # every slow connection has started dribbling
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 12  # long enough for every slow connection to be cut and come back twice
         while time.monotonic() < deadline:
             started = time.monotonic()
             answer = signed_sms(port, "FAQ")
@@ -332,9 +332,10 @@ def test_slow_clients_cannot_starve_the_line(line):
     slowest = max(seconds for seconds, _ in timings)
     assert all(status == 200 for _, status in timings), timings
     assert slowest < 1, f"slowest answer {slowest:.2f} s of {len(timings)}"
-    assert len(timings) >= 50
+    assert len(timings) >= 30
     # Each slow connection was answered 408 and closed once its request's time was up, not held.
     assert {kind for kind, _, _ in cut} == {"headers", "body"}, cut
+    assert len(cut) >= 2 * slow_connections, cut
     for kind, held, answer in cut:
         assert answer.startswith(b"HTTP/1.1 408 "), (kind, answer)
         assert READ_SECONDS - 0.5 < held < READ_SECONDS + 2, (kind, held)
