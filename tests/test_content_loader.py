@@ -373,6 +373,19 @@ def test_the_unedited_copy_loads(make_app, tmp_path):
     assert "ask" in Served.of(app).topics
 
 
+def test_content_edited_in_place_is_served_by_the_next_app_and_broken_content_is_refused_every_time(make_app, tmp_path):
+    """Apps share what the same files build: an edit, even in the same folder, builds afresh."""
+    root = content_copy(tmp_path)
+    before = Served.of(make_app(CONTENT_DIR=str(root))).replies["faq1"][0]
+    replace_once(root / "en" / "guide.yaml", FAQ1_LAST, "that tells you something new.\n    whatsapp:")
+    after = Served.of(make_app(CONTENT_DIR=str(root))).replies["faq1"][0]
+    assert "something new." in after and "something new." not in before
+    replace_once(root / "en" / "guide.yaml", "  faq1:", "  faq1: [")
+    for _ in range(2):
+        with pytest.raises(ContentError):
+            make_app(CONTENT_DIR=str(root))
+
+
 def test_a_content_error_prints_as_one_line_without_a_traceback():
     """click (flask) and gunicorn print these as "Error: ..." without a traceback."""
     error = ContentError("content/en/guide.yaml", "topics.ask.sms", "the problem")
