@@ -33,6 +33,7 @@ from bench.run import (  # noqa: E402 - after the path is set, as bench/run.py d
     measure,
     post,
     process_tree,
+    run,
 )
 
 RESULTS = ROOT / "bench" / "results" / "compare.md"
@@ -160,8 +161,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except BenchError as error:
-        print(f"Benchmark failed: {error}", file=sys.stderr)
-        sys.exit(2)
+    run(main)

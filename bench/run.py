@@ -604,9 +604,15 @@ def main() -> int:
     return 1 if missed else 0
 
 
-if __name__ == "__main__":
+def run(main) -> None:
+    """Run a benchmark's `main`: a kill (SIGTERM) still stops the servers and clusters it started."""
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # SystemExit runs the `finally`s that stop them
     try:
         sys.exit(main())
     except BenchError as error:
         print(f"Benchmark failed: {error}", file=sys.stderr)
         sys.exit(2)
+
+
+if __name__ == "__main__":
+    run(main)

@@ -39,6 +39,7 @@ from bench.run import (  # noqa: E402 - after the path is set, as bench/run.py d
     measure,
     process_tree,
     procfile_command,
+    run,
 )
 
 RESULTS = ROOT / "bench" / "results" / "usage.md"
@@ -416,8 +417,4 @@ def fresh_database(name: str, url: str, workdir: Path, kinds: int, cluster) -> s
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except BenchError as error:
-        print(f"Benchmark failed: {error}", file=sys.stderr)
-        sys.exit(2)
+    run(main)
