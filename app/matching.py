@@ -114,7 +114,8 @@ class Matcher:
         self.more = frozenset(" ".join(self.read(said)) for said in matching.more)
         self.parts = dict(parts)  # reply id -> how many SMS parts it has ("bring 2")
         stemmer = content.language.stemmer
-        self.crisis = CrisisCheck((self.pattern(said) for said in matching.emergency), Stemmer(stemmer))
+        self.stem = Stemmer(stemmer)
+        self.crisis = CrisisCheck((self.pattern(said) for said in matching.emergency), self.stem)
         self.cant_advise = CANT_ADVISE
 
         self.keywords: dict[str, str] = {}  # whole-text word -> topic
@@ -143,6 +144,13 @@ class Matcher:
         vocabulary = {word for texts in learned.values() for said in texts for word in self.read(said)}
         vocabulary |= set(self.keywords) | set(self.filler) | set(self.number_words) | {str(n) for n in range(100)}
         self.calm = frozenset(word for word in vocabulary if not self.crisis.keys_of(word))
+        self.own_stems = frozenset(self.stem.words(sorted(vocabulary - {str(n) for n in range(100)})))
+
+    def share(self, text: str) -> float:
+        """How much of a text is in this language: the share of its words whose stems content uses."""
+        # Single letters ("a", "y", "x" for "por") and numbers are every language's: they tell nothing.
+        words = [self.shorthand.get(word, word) for word in tokens(text) if len(word) > 1 and not word.isdigit()]
+        return sum(stem in self.own_stems for stem in self.stem.words(words)) / len(words) if words else 0.0
 
     def read(self, text: str) -> list[str]:
         """A text as the matcher reads it: its words, with texting shorthand spelled out."""

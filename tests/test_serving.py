@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "7c1e4b9a2f6d0c3e8a5b1f7d4c2e9a06"  # shaped like a Twilio auth token, as production requires
 SECRET = "serving-test-secret-key-0123456789abcdef0123456789"
 PUBLIC = "https://line.example.org"  # PUBLIC_BASE_URL: what Twilio calls, and so what it signs
-WAIT = 10  # seconds: the longest any step here may take before the test fails
+WAIT = 30  # seconds: the longest any step here may take before the test fails (three test processes share the cores)
 
 
 def procfile_command(port: int, app_spec: str | None = None) -> str:

@@ -194,6 +194,23 @@ def test_another_languages_model_sensing_danger_loses_only_to_a_sure_reading_tha
     )
 
 
+@pytest.mark.parametrize(("locales", "tag", "text"), [
+    ("en-GB,cy-GB", "en-GB", "my boy has a fever what should i give him"),  # was Welsh BRING
+    ("en-GB,cy-GB", "en-GB", "is it rude to ask for a second opinion"),  # the outside tester's; was Welsh BRING
+    ("en-US,es-US", "es-US", "komo pido otra opinion"),  # the outside tester's; was English FACTS
+    ("en-US,es-US", "es-US", "komo le digo al doctor q kiero otra opinion"),
+])
+def test_a_text_is_answered_in_its_own_language_not_in_another_languages_guess(locales, tag, text):
+    # Every language's model guesses at every text; the words' own language answers.
+    line = deployment(locales)
+    own = {part for parts in Served.of(line, tag).replies.values() for part in parts}
+    others = {part for other in line.extensions["matchers"] if other != tag
+              for parts in Served.of(line, other).replies.values() for part in parts}
+    reply = Twilio(line.test_client()).message(text)
+    assert reply not in others, reply
+    assert reply in own or reply.endswith(Served.of(line, tag).replies["menu"][0][-40:]), reply
+
+
 SHARED_WORDS = 4  # "hi", "thanks", "faq", "i cant breathe": everyone writes these, and rules answer most of them
 
 

@@ -84,9 +84,17 @@ class Conversation:
                 # Another language's model, not its crisis phrases, sensing danger in an English word ("MORE"
                 # and morir): it beats every guess but a sure one, and no rule of the conversation's language.
                 reading = (0, 0.0) if own_sure else (4, 0.5)
-            return reading, tag == current
+            if found[tag].rule == "model" and reading[0] in GUESSES:
+                # A model guesses even at words foreign to it ("is it rude to ask" read as Welsh BRING): of two
+                # languages' guesses the text's own language answers, then the surer; and another language's
+                # guess at a text more in the conversation's own language is no answer at all.
+                share = self.matchers[tag].share(body)
+                if tag != current and share < self.matchers[current].share(body):
+                    return 0, 0.0, (0, 0.0), False
+                return max(GUESSES), share, reading, tag == current
+            return reading[0], 0.0, reading, tag == current
 
-        best = max(found, key=rank)
+        best = max(found, key=rank) if len(found) > 1 else current
         match = found[best].match
         if match.kind in (Kind.MORE, Kind.NUMBER):  # "MAS" in an English conversation is the next English part
             return current, match
@@ -143,6 +151,7 @@ def valid_part(replies: Replies, reply, part) -> bool:
     return isinstance(reply, str) and isinstance(part, int) and 1 <= part <= len(replies.parts.get(reply, ()))
 
 
+GUESSES = (1, 2)  # strength's kinds of a model's reading: a courtesy, a piece
 COURTESIES = ("menu", "thanks")  # a greeting or a thank-you beside a question in another language loses to it
 
 
