@@ -361,6 +361,21 @@ def test_spanish_speech_is_understood_in_spanish(words, topic):
     assert url_locale(turn.gather, "en-US") == "es-US"
 
 
+@pytest.mark.parametrize(("locales", "words"), [
+    ("en-US,es-US", "no puedo respirar"),
+    ("en-US,es-US", "me duele mucho el pecho"),
+    ("en-GB,cy-GB", "dw i methu anadlu"),
+    ("en-GB,cy-GB", "poen mawr yn y frest"),
+])
+def test_a_crisis_said_in_another_served_language_before_choosing_it_gets_the_emergency_piece(locales, words):
+    call = Call(Twilio(deployment(locales).test_client()))
+    call.start()  # the main menu, in the line's first language
+    emergency = served(locales, tags_of(locales)[0]).topics["emergency"].voice
+    assert call.say(words).said[: len(emergency)] == emergency
+    call.press("2")  # a piece, and then its choices: still listening for a crisis
+    assert call.say(words).said[: len(emergency)] == emergency
+
+
 @pytest.fixture(scope="module")
 def texting_api():
     """The stand-in for api.twilio.com, for the texting tests of this module."""

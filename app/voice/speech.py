@@ -43,9 +43,12 @@ class Listener:
     targets: Mapping[str, Choice]  # topic id -> what saying it does
     switches: Switches
     min_confidence: float
+    elsewhere: tuple[Matcher, ...] = ()  # the other served languages', for a crisis said in one of them
 
 
-def listener(locale: Locale, matcher: Matcher, menus: set[str], switches: Switches, floor: float) -> Listener:
+def listener(
+    locale: Locale, matcher: Matcher, menus: set[str], switches: Switches, floor: float, elsewhere=()
+) -> Listener:
     """Build a locale's speech tables from its content."""
     words = locale.voice
     commands = {}
@@ -69,6 +72,7 @@ def listener(locale: Locale, matcher: Matcher, menus: set[str], switches: Switch
         targets=targets,
         switches=switches,
         min_confidence=floor,
+        elsewhere=tuple(elsewhere),
     )
 
 
@@ -88,7 +92,10 @@ def hear(form: Mapping[str, str], ear: Listener) -> Input:
 def understand(speech: str, ear: Listener) -> Input:
     """Read speech: an emergency, a language, a key said aloud, a command, a topic, a command word."""
     match = ear.matcher.match(speech)
-    if match.kind is MatchKind.REPLY and match.reply == EMERGENCY:
+    # A crisis said in another served language, before the caller chose it ("no puedo respirar" on the
+    # English menu), by that language's crisis phrases: the emergency piece, whose numbers are the region's.
+    crisis_elsewhere = any(other.decide(speech).rule == "crisis phrase" for other in ear.elsewhere)
+    if (match.kind is MatchKind.REPLY and match.reply == EMERGENCY) or crisis_elsewhere:
         return Input(Heard.SAID, choice=Choice(Action.PIECE, EMERGENCY))
     words = tokens(speech)
     rest = [word for word in words if word not in ear.filler]
