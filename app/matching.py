@@ -144,13 +144,18 @@ class Matcher:
         vocabulary = {word for texts in learned.values() for said in texts for word in self.read(said)}
         vocabulary |= set(self.keywords) | set(self.filler) | set(self.number_words) | {str(n) for n in range(100)}
         self.calm = frozenset(word for word in vocabulary if not self.crisis.keys_of(word))
-        self.own_stems = frozenset(self.stem.words(sorted(vocabulary - {str(n) for n in range(100)})))
+        self.own_stems = frozenset(self.stem.words(list(vocabulary)))
 
     def share(self, text: str) -> float:
         """How much of a text is in this language: the share of its words whose stems content uses."""
         # Single letters ("a", "y", "x" for "por") and numbers are every language's: they tell nothing.
         words = [self.shorthand.get(word, word) for word in tokens(text) if len(word) > 1 and not word.isdigit()]
         return sum(stem in self.own_stems for stem in self.stem.words(words)) / len(words) if words else 0.0
+
+    def crisis_phrase(self, text: str) -> tuple[str, ...] | None:
+        """The crisis phrase a text holds, by this language's phrases alone: no rules, no model."""
+        words = self.read(text)
+        return None if self.calm.issuperset(words) else self.crisis.found(words)
 
     def read(self, text: str) -> list[str]:
         """A text as the matcher reads it: its words, with texting shorthand spelled out."""

@@ -1,7 +1,7 @@
 """What a caller did at a step: a key, or words understood through the same layer as texts."""
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from app.content import EMERGENCY, Locale
@@ -47,7 +47,8 @@ class Listener:
 
 
 def listener(
-    locale: Locale, matcher: Matcher, menus: set[str], switches: Switches, floor: float, elsewhere=()
+    locale: Locale, matcher: Matcher, menus: set[str], switches: Switches, floor: float,
+    elsewhere: Iterable[Matcher] = (),
 ) -> Listener:
     """Build a locale's speech tables from its content."""
     words = locale.voice
@@ -94,8 +95,8 @@ def understand(speech: str, ear: Listener) -> Input:
     match = ear.matcher.match(speech)
     # A crisis said in another served language, before the caller chose it ("no puedo respirar" on the
     # English menu), by that language's crisis phrases: the emergency piece, whose numbers are the region's.
-    crisis_elsewhere = any(other.decide(speech).rule == "crisis phrase" for other in ear.elsewhere)
-    if (match.kind is MatchKind.REPLY and match.reply == EMERGENCY) or crisis_elsewhere:
+    said_crisis = match.kind is MatchKind.REPLY and match.reply == EMERGENCY
+    if said_crisis or any(other.crisis_phrase(speech) for other in ear.elsewhere):
         return Input(Heard.SAID, choice=Choice(Action.PIECE, EMERGENCY))
     words = tokens(speech)
     rest = [word for word in words if word not in ear.filler]
