@@ -5,9 +5,10 @@ from collections.abc import Iterable
 from app.content import Line
 from app.text import tokens
 
-# A request names one language and may add courtesies and small words ("please", "en", "in", "yn"):
-# those are each served language's filler and stopwords. More words than this is a question, not a request.
-MOST_WORDS = 4
+# A request names one language and may add courtesies, small words ("please", "en", "in", "yn") and the
+# words people ask with ("I want to speak", "quiero hablar", "dw i eisiau siarad"): each served language's
+# filler and stopwords, and every pack's asking words. More words than this is a question, not a request.
+MOST_WORDS = 8
 
 
 class LanguageNames:
@@ -20,7 +21,7 @@ class LanguageNames:
             for locale in line.locales.values()
             for said in (*locale.matching.filler, *locale.matching.stopwords, *locale.voice.say_filler)
             for word in tokens(said)
-        )
+        ) | {word for language in line.known.values() for said in language.asking for word in tokens(said)}
 
     def named(self, words: Iterable[str]) -> str | None:
         """The code of the language a short request names, or None."""

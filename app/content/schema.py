@@ -145,6 +145,7 @@ class Language:
     key: str
     stemmer: str = ""
     sms_fold: Mapping[str, str] = field(default_factory=dict)  # letters SMS writes plainly to stay GSM-7
+    asking: tuple[str, ...] = ()  # words around a language's name when asking for it ("quiero hablar en ...")
 
 
 @dataclass(frozen=True)

@@ -52,7 +52,8 @@ class Conversation:
         """Answer one text; `state` is the small, signed, per-sender cookie (it may be empty or stale)."""
         tag = self.current(state)
         code = self.names.in_text(body)
-        if code is not None:
+        # A crisis comes first even in a request for a language ("no puedo hablar" is a stroke's sign).
+        if code is not None and not any(matcher.crisis_phrase(body) for matcher in self.matchers.values()):
             if code not in self.served:  # a language this line does not serve: say which it does
                 return self.reply(tag, "languages", 1, state)
             state.clear()
