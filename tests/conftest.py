@@ -1,6 +1,7 @@
 """Fixtures: the app as production would build it (real content, real loader), a client, a signed sender."""
 
 import os
+import sys
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -11,6 +12,18 @@ from app import create_app
 settings.register_profile("ci", max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("dev", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
+
+
+def pytest_sessionstart(session):
+    """Under mutmut, build every app's line afresh (and its models too, with MUTATE_MODEL=1): see below."""
+    # mutmut records which tests reach a function, then runs each mutant in a process forked from the one
+    # that ran the clean tests. A cached line is built once, by the unmutated code, and reached by one test:
+    # its mutants would survive untested. Uncached, every app a test builds runs the mutant (bench/mutation.md).
+    if "MUTANT_UNDER_TEST" in os.environ:
+        line, matching = sys.modules["app"], sys.modules["app.matching"]
+        line.build_line = getattr(line.build_line, "__wrapped__", line.build_line)
+        if os.environ.get("MUTATE_MODEL"):
+            matching.build = getattr(matching.build, "__wrapped__", matching.build)
 
 
 @pytest.fixture
