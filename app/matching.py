@@ -9,7 +9,8 @@ Order of checks, first that fits wins:
 4. "MORE", or a bare number (which only means something after a numbered list);
 5. a keyword, with an optional number and filler ("BRING", "faq 2", "Brng.", "FAQs", "question one please"),
    or the whole text one of a topic's synonyms;
-6. the learned model (app/understanding): its emergency class redirects from a low probability; else its
+6. a text of single letters and numbers, or of one stopword ("Y", "no"): "didn't understand";
+7. the learned model (app/understanding): its emergency class redirects from a low probability; else its
    label if confident enough, with a second question as `also`; else "didn't understand".
 """
 
@@ -54,7 +55,8 @@ class Decision:
     """A match and why: the rule that decided it, or the model's verdict (for `flask explain` and the bench)."""
 
     match: Match
-    rule: str  # "opt-out", "empty", "crisis phrase", "stop", "opt-in", "more", "number", "keyword", "synonym", "model"
+    rule: str  # "opt-out", "empty", "crisis phrase", "stop", "opt-in", "more", "number", "keyword", "synonym",
+    # "too few words", "no model", "model"
     detail: str = ""  # the phrase or keyword that fired
     verdict: Verdict | None = field(default=None)  # set when the model was asked
 
@@ -104,6 +106,7 @@ class Matcher:
         self.shorthand = dict(matching.shorthand)
         self.number_words = dict(matching.number_words)
         self.filler = frozenset(matching.filler)
+        self.stopwords = frozenset(word for said in matching.stopwords for word in tokens(said))
         self.opt_out = frozenset(word.upper() for word in matching.opt_out)
         self.opt_in_words = frozenset(word.lower() for word in matching.opt_in)
         stop = [tuple(self.read(said)) for said in matching.stop_hint]
@@ -279,6 +282,11 @@ class Matcher:
             return Decision(Match(Kind.NUMBER, part=int(core[0][:3])), "number")
         if len(core) <= 2 and (found := self.keyword_form(core)):
             return Decision(found, "keyword", " ".join(core))
+        if all(len(word) == 1 or word.isdigit() for word in core) and (found := self.keyword_form(["".join(core)])):
+            return Decision(found, "keyword", " ".join(core))  # "F A Q": a keyword spelt out
+        if all(len(word) == 1 or word.isdigit() for word in core) or (len(core) == 1 and core[0] in self.stopwords):
+            # Nothing a model can read, though it guessed ("Y" was a Spanish emergency, "no" English FAQ2).
+            return Decision(Match(Kind.REPLY, "not_understood"), "too few words", " ".join(core))
         if self.reader is None:
             return Decision(Match(Kind.REPLY, "not_understood"), "no model")
         verdict = self.reader.read(text)

@@ -1077,6 +1077,18 @@ def test_a_crisis_in_a_request_for_a_language_gets_the_emergency_reply_first(tex
     assert {name for _, name, _ in found} == {"emergency"}, found
 
 
+@pytest.mark.parametrize(
+    "locales, text",
+    [("en-US,es-US", "y"), ("en-US,es-US", "no"), ("en-US,es-US", "x y z"), ("en-GB,cy-GB", "i"),
+     ("en-GB,cy-GB", "a b c"), ("en-GB,cy-GB", "ie"), ("en-GB,cy-GB", "no")],
+)
+def test_a_text_of_single_letters_or_one_small_word_is_not_understood_in_the_conversations_language(locales, text):
+    # Once a bug: every language's model guessed at it, and the guess won: "y" (Spanish "and") got the Spanish
+    # emergency numbers, "i" the Welsh can't-advise reply, "x y z" the Spanish WHEN piece.
+    reply = texter(locales).message(text)
+    assert reply == served(locales, tags_of(locales)[0]).replies["not_understood"][0], which_reply(locales, reply)
+
+
 MIXED_NOT_YET = [  # a courtesy in the conversation's language outweighs a question in the other one
     ("en-US,es-US", "ESPANOL", "hola, what do I need to bring to my appointment?", "bring"),
     ("en-GB,cy-GB", "CYMRAEG", "helo, what should I bring", "bring"),

@@ -79,6 +79,9 @@ TEXTS = [
     ("will my dr be mad at me", "faq1", 1), ("im worried my surgeon will be offended", "faq1", 1),
     ("can i get one without a referral", "faq2", 1), ("do i need a referal", "faq2", 1),
     ("Can my GP refuse?", "faq2", 1), ("should i stop taking my tablets", "cant_advise", 1), ("Hey there", "menu", 1),
+    # a text of single letters or one small word: nothing to read, so "didn't understand", not a model's guess
+    ("Y", "not_understood", 1), ("n", "not_understood", 1), ("no", "not_understood", 1), ("r", "not_understood", 1),
+    ("a b c", "not_understood", 1), ("1 2 3 4 5", "not_understood", 1), ("the", "not_understood", 1),
     # pain that will not stop: the emergency numbers, erring on safety
     ("the pain wont stop", "emergency", 1), ("emergency", "emergency", 1),
     ("can I bring all her letters", "bring", 1), ("I can't see my records", "bring", 1),
