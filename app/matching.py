@@ -61,40 +61,24 @@ class Decision:
     verdict: Verdict | None = field(default=None)  # set when the model was asked
 
 
-def starts_at(words: list[str], start: int, phrase: tuple[str, ...]) -> bool:
-    """Tell whether `phrase` stands in `words` from `start` (a word ending in * matches any ending)."""
-    window = words[start : start + len(phrase)]
-    return len(window) == len(phrase) and all(
-        word.startswith(said[:-1]) if said.endswith("*") else word == said
-        for word, said in zip(window, phrase, strict=True)
-    )
-
-
 class Phrases:
     """Phrases indexed by their first word, so finding them costs a look-up per word of the text."""
 
+    # Their words come through tokens(), which keeps no "*": the "any ending" of emergency phrases is the
+    # crisis check's own (app/understanding/crisis.py), so an exact comparison is all a phrase here needs.
     def __init__(self, items: Iterable[tuple[tuple[str, ...], str]]):
-        # first word -> (phrase, value, whether any word ends in *, which needs the slower comparison)
-        self.by_first: dict[str, list[tuple[tuple[str, ...], str, bool]]] = defaultdict(list)
-        self.by_prefix: list[tuple[str, tuple[str, ...], str]] = []  # first word ends in *: checked on every word
+        self.by_first: dict[str, list[tuple[tuple[str, ...], str]]] = defaultdict(list)
         for phrase, value in items:
-            if phrase and phrase[0].endswith("*"):
-                self.by_prefix.append((phrase[0][:-1], phrase, value))
-            elif phrase:
-                self.by_first[phrase[0]].append((phrase, value, any(word.endswith("*") for word in phrase)))
-        self.prefixes = tuple(prefix for prefix, _, _ in self.by_prefix)
+            if phrase:
+                self.by_first[phrase[0]].append((phrase, value))
 
     def found(self, words: list[str]) -> dict[tuple[str, ...], str]:
         """Every phrase that stands somewhere in `words`, with its value."""
         hits = {}
         for start, word in enumerate(words):
-            for phrase, value, starred in self.by_first.get(word, ()):
-                if starts_at(words, start, phrase) if starred else tuple(words[start : start + len(phrase)]) == phrase:
+            for phrase, value in self.by_first.get(word, ()):
+                if tuple(words[start : start + len(phrase)]) == phrase:
                     hits[phrase] = value
-            if word.startswith(self.prefixes):  # one C-level check before looking at each prefix
-                for prefix, phrase, value in self.by_prefix:
-                    if word.startswith(prefix) and starts_at(words, start, phrase):
-                        hits[phrase] = value
         return hits
 
 
