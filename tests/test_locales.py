@@ -1089,6 +1089,23 @@ def test_a_text_of_single_letters_or_one_small_word_is_not_understood_in_the_con
     assert reply == served(locales, tags_of(locales)[0]).replies["not_understood"][0], which_reply(locales, reply)
 
 
+@pytest.mark.parametrize(
+    "locales, before, text, tag, reply",
+    [
+        ("en-US,es-US", (), "informacion", "es-US", "help"),  # English reads it too, as "information" mistyped
+        ("en-US,es-US", ("ESPANOL",), "information", "en-US", "help"),  # and Spanish as "informacion"
+        ("en-GB,cy-GB", (), "haia", "cy-GB", "menu"),  # Welsh "hi", English "hiya" mistyped
+        ("en-US,es-US", ("ESPANOL",), "lists", "en-US", "menu"),  # a keyword's plural is the keyword spelt exactly
+    ],
+)
+def test_a_keyword_spelt_exactly_in_one_language_beats_a_mistyped_keyword_of_another(locales, before, text, tag, reply):
+    twilio = texter(locales)
+    for body in before:
+        twilio.message(body)
+    answer = twilio.message(text)
+    assert answer == served(locales, tag).replies[reply][0], which_reply(locales, answer)
+
+
 MIXED_NOT_YET = [  # a courtesy in the conversation's language outweighs a question in the other one
     ("en-US,es-US", "ESPANOL", "hola, what do I need to bring to my appointment?", "bring"),
     ("en-GB,cy-GB", "CYMRAEG", "helo, what should I bring", "bring"),
