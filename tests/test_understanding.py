@@ -172,6 +172,7 @@ def test_a_crisis_both_languages_read_is_answered_in_the_conversations_language(
 @pytest.mark.parametrize(("locales", "tag", "alone", "inside"), [
     ("en-GB,cy-GB", "cy-GB", "stopio", "ddylwn i stopio cymryd fy statinau"),
     ("en-US,es-US", "es-US", "parar", "debo parar el tratamiento que me dieron"),
+    ("en-US,es-US", "es-US", "Cancelar", "quiero cancelar la cita del martes"),  # "Cancelar" was not understood
 ])
 def test_a_one_word_stop_hint_means_stop_only_as_the_whole_text(locales, tag, alone, inside):
     line = deployment(locales)
@@ -247,11 +248,35 @@ ISSUE_TEXTS = [
 ]
 
 
-@pytest.mark.parametrize(("text", "label"), ISSUE_TEXTS)
-def test_issue_texts_get_the_right_reply(app, twilio, text, label):
-    content = Served.of(app)
-    reply = wanted(app.extensions["matchers"]["en-GB"], label)
-    assert twilio.message(text) == content.replies[reply][0]
+# Kinds of failure an outside tester found (2026-12-02), each in new words (not the tester's, not in examples.yaml
+# or tests/eval), sent as a first text to a two-language line: the reply must be that language's.
+KIND_TEXTS = [
+    # Spanish personal medical questions get "we can't advise", not a guess, English, or the emergency reply.
+    ("en-US,es-US", "es-US", "me recomiendan quitarme la matriz, lo hago?", "cant_advise"),  # was not understood
+    ("en-US,es-US", "es-US", "me salio una roncha rara en la pierna q sera", "cant_advise"),  # was not understood
+    ("en-US,es-US", "es-US", "q significa q mi hemoglobina salio baja", "cant_advise"),  # was FACTS
+    ("en-US,es-US", "es-US", "las pastillas me dan sueño es normal", "cant_advise"),  # was the emergency reply
+    # Spanish ways of asking to stop the texts get how to stop.
+    ("en-US,es-US", "es-US", "ya no me envien nada", "stop_hint"),  # was the emergency reply
+    # Welsh: worry about offending the doctor (pechu, ypsetio), questions about the line, "how do I ask" (shwd).
+    ("en-GB,cy-GB", "cy-GB", "dwi ofn pechu'r arbenigwr", "faq1"),  # was ASK
+    ("en-GB,cy-GB", "cy-GB", "ofn ypsetio'r doctor sy gen i", "faq1"),  # was the English FAQ1
+    ("en-GB,cy-GB", "cy-GB", "pwy sy tu ol i'r gwasanaeth", "help"),  # was English not understood
+    ("en-GB,cy-GB", "cy-GB", "beth yw'r gwasanaeth ma", "help"),  # was English not understood
+    ("en-GB,cy-GB", "cy-GB", "shwd odw i'n cael barn arall", "ask"),  # was English not understood
+    # English fear words that are no crisis, and a long worried text asking whether it is worth it.
+    ("en-GB,cy-GB", "en-GB", "im dreading it and scared ill forget things", "bring"),  # was the emergency reply
+    ("en-GB,cy-GB", "en-GB", "sorry to trouble you, they found a growth on my mums kidney and want to operate, we are "
+     "worried sick, is another opinion worth it or just a waste of everyones time", "when"),  # was HELP
+]
+
+
+@pytest.mark.parametrize(("locales", "tag", "text", "label"),
+                         [("en-GB", "en-GB", text, label) for text, label in ISSUE_TEXTS] + KIND_TEXTS)
+def test_issue_texts_get_the_right_reply(locales, tag, text, label):
+    line = deployment(locales)
+    reply = wanted(line.extensions["matchers"][tag], label)
+    assert Twilio(line.test_client()).message(text) == Served.of(line, tag).replies[reply][0]
 
 
 def test_a_number_in_a_question_is_not_a_list_number(twilio, app):
