@@ -659,6 +659,18 @@ def test_each_patient_reads_only_their_own_health_system(locales, tag):
         assert "Medicare" in texts[1] and "Medicare" in texts[0]
 
 
+@pytest.mark.parametrize(("locales", "tag", "text", "wait"), [
+    ("en-US,es-US", "en-US", "how long does it take to get a 2nd opinion", "wait"),  # US FAQ3 once said only the cost
+    ("en-US,es-US", "es-US", "cuanto tiempo tengo q esperar para otra opinion", "espera"),  # the same in Spanish
+    ("en-GB,cy-GB", "en-GB", "how long will i wait for a second opinion", "wait"),
+    ("en-GB,cy-GB", "cy-GB", "pa mor hir fydd rhaid aros am ail farn", "aros"),
+])
+def test_a_patient_asking_how_long_it_takes_is_told_about_the_wait(locales, tag, text, wait):
+    reply = texter(locales).message(text)
+    assert reply == served(locales, tag).replies["faq3"][0]
+    assert wait in reply.lower(), reply
+
+
 @pytest.mark.parametrize("locales, tag", [(d, t) for d in DEPLOYMENTS for t in tags_of(d)])
 def test_each_caller_hears_only_their_own_health_system(locales, tag):
     other = US_ONLY if tag.endswith("GB") else GB_ONLY
