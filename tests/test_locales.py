@@ -1006,6 +1006,20 @@ def test_mas_in_an_english_conversation_gives_the_next_part():
     assert answers & {("en-US", "bring", 2), ("es-US", "bring", 2)}, answers
 
 
+@pytest.mark.parametrize(("locales", "before", "word", "tag"), [
+    ("en-US,es-US", (), "mas", "es-US"),  # a first text: once the English "nothing more" on a two-language line
+    ("en-US,es-US", (), "Más", "es-US"),
+    ("en-GB,cy-GB", (), "mwy", "cy-GB"),
+    ("en-US,es-US", (), "more", "en-US"),  # both languages know it: the line's first
+    ("en-US,es-US", ("FAQ",), "mas", "en-US"),  # in an English conversation, MORE follows the conversation
+])
+def test_a_more_word_with_nothing_to_follow_says_so_in_the_language_of_the_conversation_or_of_the_word(
+        locales, before, word, tag):
+    twilio, _ = locale_after(locales, before)
+    reply = twilio.message(word)
+    assert reply == served(locales, tag).replies["nothing_more"][0], which_reply(locales, reply)
+
+
 def test_a_welsh_first_line_names_the_welsh_file_that_lacks_a_piece(make_app, tmp_path):
     # Once a bug: with LINE_LOCALES=cy-GB,en-GB (a Welsh-first board) the refusal names content/en/guide.yaml, the
     # file that is right, instead of content/cy/guide.yaml, the one to fix.
