@@ -258,6 +258,7 @@ KIND_TEXTS = [
     ("en-US,es-US", "es-US", "las pastillas me dan sueño es normal", "cant_advise"),  # was the emergency reply
     # Spanish ways of asking to stop the texts get how to stop.
     ("en-US,es-US", "es-US", "ya no me envien nada", "stop_hint"),  # was the emergency reply
+    ("en-US,es-US", "es-US", "porfa no quiero q me escriban ya", "stop_hint"),  # was the emergency reply
     # Welsh: worry about offending the doctor (pechu, ypsetio), questions about the line, "how do I ask" (shwd).
     ("en-GB,cy-GB", "cy-GB", "dwi ofn pechu'r arbenigwr", "faq1"),  # was ASK
     ("en-GB,cy-GB", "cy-GB", "ofn ypsetio'r doctor sy gen i", "faq1"),  # was the English FAQ1
