@@ -93,6 +93,8 @@ class Conversation:
                 if tag != current and share < self.matchers[current].share(body):
                     return 0, 0.0, (0, 0.0), False
                 return max(GUESSES), share, reading, tag == current
+            if reading[0] == 0:  # no language understood it: the text's own language says so ("no entendí")
+                return 0, self.matchers[tag].share(body), reading, tag == current
             return reading[0], 0.0, reading, tag == current
 
         best = max(found, key=rank) if len(found) > 1 else current
