@@ -262,6 +262,9 @@ KIND_TEXTS = [
     # Spanish ways of asking to stop the texts get how to stop.
     ("en-US,es-US", "es-US", "ya no me envien nada", "stop_hint"),  # was the emergency reply
     ("en-US,es-US", "es-US", "porfa no quiero q me escriban ya", "stop_hint"),  # was the emergency reply
+    # A dose taken twice by mistake is for Poison Control (US) or 111: a crisis phrase, not a personal question.
+    ("en-US,es-US", "es-US", "se tomo la insulina dos veces por error", "emergency"),  # was cant_advise
+    ("en-GB,cy-GB", "cy-GB", "cymerais i fy nhabledi ddwywaith drwy gamgymeriad", "emergency"),  # was cant_advise
     # Welsh: worry about offending the doctor (pechu, ypsetio), questions about the line, "how do I ask" (shwd).
     ("en-GB,cy-GB", "cy-GB", "dwi ofn pechu'r arbenigwr", "faq1"),  # was ASK
     ("en-GB,cy-GB", "cy-GB", "ofn ypsetio'r doctor sy gen i", "faq1"),  # was the English FAQ1
@@ -310,7 +313,8 @@ def test_every_emergency_example_is_a_crisis(app):
 
 def test_the_crisis_check_reads_past_typos_and_endings(app):
     matcher = app.extensions["matchers"]["en-GB"]
-    for text in ("sucidal", "suicidle thoughts", "i overdossed", "chest painss", "hes not breething"):
+    for text in ("sucidal", "suicidle thoughts", "i overdossed", "chest painss", "hes not breething",
+                 "she had her water tablet twice by mistake"):
         assert matcher.decide(text).rule == "crisis phrase", text
     assert matcher.decide("what should i bring").rule != "crisis phrase"
 
