@@ -265,6 +265,8 @@ KIND_TEXTS = [
     # A dose taken twice by mistake is for Poison Control (US) or 111: a crisis phrase, not a personal question.
     ("en-US,es-US", "es-US", "se tomo la insulina dos veces por error", "emergency"),  # was cant_advise
     ("en-GB,cy-GB", "cy-GB", "cymerais i fy nhabledi ddwywaith drwy gamgymeriad", "emergency"),  # was cant_advise
+    ("en-US,es-US", "es-US", "el nene se comio unas pastillas de su abuelo", "emergency"),  # was cant_advise
+    ("en-US,es-US", "es-US", "ando pensando en tomarme todas las medicinas q tengo", "emergency"),  # was cant_advise
     # Welsh: worry about offending the doctor (pechu, ypsetio), questions about the line, "how do I ask" (shwd).
     ("en-GB,cy-GB", "cy-GB", "dwi ofn pechu'r arbenigwr", "faq1"),  # was ASK
     ("en-GB,cy-GB", "cy-GB", "ofn ypsetio'r doctor sy gen i", "faq1"),  # was the English FAQ1
