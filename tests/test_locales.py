@@ -659,6 +659,18 @@ def test_each_patient_reads_only_their_own_health_system(locales, tag):
         assert "Medicare" in texts[1] and "Medicare" in texts[0]
 
 
+@pytest.mark.parametrize(("locales", "tag", "text", "wait"), [
+    ("en-US,es-US", "en-US", "how long does it take to get a 2nd opinion", "wait"),  # US FAQ3 once said only the cost
+    ("en-US,es-US", "es-US", "cuanto tiempo tengo q esperar para otra opinion", "espera"),  # the same in Spanish
+    ("en-GB,cy-GB", "en-GB", "how long will i wait for a second opinion", "wait"),
+    ("en-GB,cy-GB", "cy-GB", "pa mor hir fydd rhaid aros am ail farn", "aros"),
+])
+def test_a_patient_asking_how_long_it_takes_is_told_about_the_wait(locales, tag, text, wait):
+    reply = texter(locales).message(text)
+    assert reply == served(locales, tag).replies["faq3"][0]
+    assert wait in reply.lower(), reply
+
+
 @pytest.mark.parametrize("locales, tag", [(d, t) for d in DEPLOYMENTS for t in tags_of(d)])
 def test_each_caller_hears_only_their_own_health_system(locales, tag):
     other = US_ONLY if tag.endswith("GB") else GB_ONLY
@@ -992,6 +1004,20 @@ def test_mas_in_an_english_conversation_gives_the_next_part():
     twilio, _ = locale_after(locales, ("BRING",))
     answers = which_reply(locales, twilio.message("MAS"))
     assert answers & {("en-US", "bring", 2), ("es-US", "bring", 2)}, answers
+
+
+@pytest.mark.parametrize(("locales", "before", "word", "tag"), [
+    ("en-US,es-US", (), "mas", "es-US"),  # a first text: once the English "nothing more" on a two-language line
+    ("en-US,es-US", (), "Más", "es-US"),
+    ("en-GB,cy-GB", (), "mwy", "cy-GB"),
+    ("en-US,es-US", (), "more", "en-US"),  # both languages know it: the line's first
+    ("en-US,es-US", ("FAQ",), "mas", "en-US"),  # in an English conversation, MORE follows the conversation
+])
+def test_a_more_word_with_nothing_to_follow_says_so_in_the_language_of_the_conversation_or_of_the_word(
+        locales, before, word, tag):
+    twilio, _ = locale_after(locales, before)
+    reply = twilio.message(word)
+    assert reply == served(locales, tag).replies["nothing_more"][0], which_reply(locales, reply)
 
 
 def test_a_welsh_first_line_names_the_welsh_file_that_lacks_a_piece(make_app, tmp_path):

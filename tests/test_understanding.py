@@ -172,6 +172,7 @@ def test_a_crisis_both_languages_read_is_answered_in_the_conversations_language(
 @pytest.mark.parametrize(("locales", "tag", "alone", "inside"), [
     ("en-GB,cy-GB", "cy-GB", "stopio", "ddylwn i stopio cymryd fy statinau"),
     ("en-US,es-US", "es-US", "parar", "debo parar el tratamiento que me dieron"),
+    ("en-US,es-US", "es-US", "Cancelar", "quiero cancelar la cita del martes"),  # "Cancelar" was not understood
 ])
 def test_a_one_word_stop_hint_means_stop_only_as_the_whole_text(locales, tag, alone, inside):
     line = deployment(locales)
@@ -199,6 +200,9 @@ def test_another_languages_model_sensing_danger_loses_only_to_a_sure_reading_tha
     ("en-GB,cy-GB", "en-GB", "is it rude to ask for a second opinion"),  # the outside tester's; was Welsh BRING
     ("en-US,es-US", "es-US", "komo pido otra opinion"),  # the outside tester's; was English FACTS
     ("en-US,es-US", "es-US", "komo le digo al doctor q kiero otra opinion"),
+    # No language understood these: the text's own language says so (once the English "didn't understand").
+    ("en-US,es-US", "es-US", "y si mi hija me acompaña tambien la atienden o nomas a mi"),
+    ("en-GB,cy-GB", "cy-GB", "dw i'n byw yn y wlad ac mae'r bws yn brin"),
 ])
 def test_a_text_is_answered_in_its_own_language_not_in_another_languages_guess(locales, tag, text):
     # Every language's model guesses at every text; the words' own language answers.
@@ -247,11 +251,41 @@ ISSUE_TEXTS = [
 ]
 
 
-@pytest.mark.parametrize(("text", "label"), ISSUE_TEXTS)
-def test_issue_texts_get_the_right_reply(app, twilio, text, label):
-    content = Served.of(app)
-    reply = wanted(app.extensions["matchers"]["en-GB"], label)
-    assert twilio.message(text) == content.replies[reply][0]
+# Kinds of failure an outside tester found (2026-12-02), each in new words (not the tester's, not in examples.yaml
+# or tests/eval), sent as a first text to a two-language line: the reply must be that language's.
+KIND_TEXTS = [
+    # Spanish personal medical questions get "we can't advise", not a guess, English, or the emergency reply.
+    ("en-US,es-US", "es-US", "me recomiendan quitarme la matriz, lo hago?", "cant_advise"),  # was not understood
+    ("en-US,es-US", "es-US", "me salio una roncha rara en la pierna q sera", "cant_advise"),  # was not understood
+    ("en-US,es-US", "es-US", "q significa q mi hemoglobina salio baja", "cant_advise"),  # was FACTS
+    ("en-US,es-US", "es-US", "las pastillas me dan sueño es normal", "cant_advise"),  # was the emergency reply
+    # Spanish ways of asking to stop the texts get how to stop.
+    ("en-US,es-US", "es-US", "ya no me envien nada", "stop_hint"),  # was the emergency reply
+    ("en-US,es-US", "es-US", "porfa no quiero q me escriban ya", "stop_hint"),  # was the emergency reply
+    # A dose taken twice by mistake is for Poison Control (US) or 111: a crisis phrase, not a personal question.
+    ("en-US,es-US", "es-US", "se tomo la insulina dos veces por error", "emergency"),  # was cant_advise
+    ("en-GB,cy-GB", "cy-GB", "cymerais i fy nhabledi ddwywaith drwy gamgymeriad", "emergency"),  # was cant_advise
+    ("en-US,es-US", "es-US", "el nene se comio unas pastillas de su abuelo", "emergency"),  # was cant_advise
+    ("en-US,es-US", "es-US", "ando pensando en tomarme todas las medicinas q tengo", "emergency"),  # was cant_advise
+    # Welsh: worry about offending the doctor (pechu, ypsetio), questions about the line, "how do I ask" (shwd).
+    ("en-GB,cy-GB", "cy-GB", "dwi ofn pechu'r arbenigwr", "faq1"),  # was ASK
+    ("en-GB,cy-GB", "cy-GB", "ofn ypsetio'r doctor sy gen i", "faq1"),  # was the English FAQ1
+    ("en-GB,cy-GB", "cy-GB", "pwy sy tu ol i'r gwasanaeth", "help"),  # was English not understood
+    ("en-GB,cy-GB", "cy-GB", "beth yw'r gwasanaeth ma", "help"),  # was English not understood
+    ("en-GB,cy-GB", "cy-GB", "shwd odw i'n cael barn arall", "ask"),  # was English not understood
+    # English fear words that are no crisis, and a long worried text asking whether it is worth it.
+    ("en-GB,cy-GB", "en-GB", "im dreading it and scared ill forget things", "bring"),  # was the emergency reply
+    ("en-GB,cy-GB", "en-GB", "sorry to trouble you, they found a growth on my mums kidney and want to operate, we are "
+     "worried sick, is another opinion worth it or just a waste of everyones time", "when"),  # was HELP
+]
+
+
+@pytest.mark.parametrize(("locales", "tag", "text", "label"),
+                         [("en-GB", "en-GB", text, label) for text, label in ISSUE_TEXTS] + KIND_TEXTS)
+def test_issue_texts_get_the_right_reply(locales, tag, text, label):
+    line = deployment(locales)
+    reply = wanted(line.extensions["matchers"][tag], label)
+    assert Twilio(line.test_client()).message(text) == Served.of(line, tag).replies[reply][0]
 
 
 def test_a_number_in_a_question_is_not_a_list_number(twilio, app):
@@ -281,7 +315,8 @@ def test_every_emergency_example_is_a_crisis(app):
 
 def test_the_crisis_check_reads_past_typos_and_endings(app):
     matcher = app.extensions["matchers"]["en-GB"]
-    for text in ("sucidal", "suicidle thoughts", "i overdossed", "chest painss", "hes not breething"):
+    for text in ("sucidal", "suicidle thoughts", "i overdossed", "chest painss", "hes not breething",
+                 "she had her water tablet twice by mistake"):
         assert matcher.decide(text).rule == "crisis phrase", text
     assert matcher.decide("what should i bring").rule != "crisis phrase"
 

@@ -58,7 +58,7 @@ class Conversation:
                 return self.reply(tag, "languages", 1, state)
             state.clear()
             return self.reply(self.served[code], "menu", 1, state)
-        tag, match = self.understand(body, tag)
+        tag, match = self.understand(body, tag, fresh=state.get("locale") not in self.line.locales)
         if tag != state.get("locale", tag):
             for key in ("more", "list"):  # a follow-up means nothing in another language
                 state.pop(key, None)
@@ -67,10 +67,11 @@ class Conversation:
         reply, part = self.follow_up(match, state, tag)
         return self.reply(tag, reply, part, state, getattr(match, "also", None))
 
-    def understand(self, body: str, current: str) -> tuple[str, Match]:
+    def understand(self, body: str, current: str, fresh: bool = False) -> tuple[str, Match]:
         """Read the text in every served language and answer in the one that understood it best.
 
-        A crisis read in any language wins. MORE and a bare number follow the conversation's language.
+        A crisis read in any language wins. MORE and a bare number follow the conversation's language; with
+        no conversation yet (`fresh`), a MORE word only another served language knows ("mas", "mwy") is its.
         """
         found = {tag: self.matchers[tag].decide(body) for tag in self.matchers}
 
@@ -93,10 +94,14 @@ class Conversation:
                 if tag != current and share < self.matchers[current].share(body):
                     return 0, 0.0, (0, 0.0), False
                 return max(GUESSES), share, reading, tag == current
+            if reading[0] == 0:  # no language understood it: the text's own language says so ("no entendí")
+                return 0, self.matchers[tag].share(body), reading, tag == current
             return reading[0], 0.0, reading, tag == current
 
         best = max(found, key=rank) if len(found) > 1 else current
         match = found[best].match
+        if match.kind is Kind.MORE and fresh and found[current].match.kind is not Kind.MORE:
+            return best, match  # a first text "mas": Spanish has nothing more to send, and says so in Spanish
         if match.kind in (Kind.MORE, Kind.NUMBER):  # "MAS" in an English conversation is the next English part
             return current, match
         if match.reply == "emergency":
