@@ -200,6 +200,10 @@ def test_another_languages_model_sensing_danger_loses_only_to_a_sure_reading_tha
     ("en-GB,cy-GB", "en-GB", "is it rude to ask for a second opinion"),  # the outside tester's; was Welsh BRING
     ("en-US,es-US", "es-US", "komo pido otra opinion"),  # the outside tester's; was English FACTS
     ("en-US,es-US", "es-US", "komo le digo al doctor q kiero otra opinion"),
+    # Spanglish whose Spanish is its short words ("mi", "el", "me"): they count as much as long ones.
+    ("en-US,es-US", "es-US", "mi aseguranza cubre el second opinion"),
+    ("en-US,es-US", "es-US", "la aseguranza me cubre el second opinion?"),
+    ("en-GB,cy-GB", "en-GB", "is it ok if we do"),  # once the Welsh THANKS: two-letter English words count too
     # No language understood these: the text's own language says so (once the English "didn't understand").
     ("en-US,es-US", "es-US", "y si mi hija me acompaña tambien la atienden o nomas a mi"),
     ("en-GB,cy-GB", "cy-GB", "dw i'n byw yn y wlad ac mae'r bws yn brin"),
