@@ -59,9 +59,8 @@ class Conversation:
             state.clear()
             return self.reply(self.served[code], "menu", 1, state)
         tag, match = self.understand(body, tag, fresh=state.get("locale") not in self.line.locales)
-        if tag != state.get("locale", tag):
-            for key in ("more", "list"):  # a follow-up means nothing in another language
-                state.pop(key, None)
+        # A follow-up (MORE, a number) is read in the conversation's language, and reply() sets or drops what
+        # the next one will mean, so a change of language needs nothing forgotten here.
         if match.kind is Kind.SILENT:
             return self.silence(tag) if self.silent_opt_out else self.reply(tag, OPT_OUT, 1, state)
         reply, part = self.follow_up(match, state, tag)
