@@ -195,6 +195,23 @@ def test_another_languages_model_sensing_danger_loses_only_to_a_sure_reading_tha
     )
 
 
+@pytest.mark.parametrize("before", [(), ("CYMRAEG",)])
+@pytest.mark.parametrize(("text", "reply"), [
+    ("dydw i ddim yn deall beth mae ail farn yn golygu", "when"),  # "I don't understand what a second opinion means"
+    ("dw i ddim yn deall y llythyr, allwch chi helpu", "not_understood"),  # "... the letter, can you help"
+])
+def test_a_model_sensing_danger_in_words_none_of_which_are_its_languages_does_not_answer(before, text, reply):
+    # Once a bug: the English model read danger in Welsh "dw i ddim" (0.41, 0.46), not one of them an English
+    # word, and the English emergency numbers went to a Welsh speaker asking what a second opinion is.
+    line = deployment("en-GB,cy-GB")
+    assert line.extensions["matchers"]["en-GB"].decide(text).match.reply == "emergency"
+    twilio = Twilio(line.test_client())
+    for body in before:
+        twilio.message(body)
+    answer, expected = twilio.message(text), Served.of(line, "cy-GB").replies[reply][0]
+    assert answer.splitlines()[0] == expected.splitlines()[0], answer  # a reply may point to a second question
+
+
 @pytest.mark.parametrize(("locales", "tag", "text"), [
     ("en-GB,cy-GB", "en-GB", "my boy has a fever what should i give him"),  # was Welsh BRING
     ("en-GB,cy-GB", "en-GB", "is it rude to ask for a second opinion"),  # the outside tester's; was Welsh BRING

@@ -2,6 +2,7 @@
 
 from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
+from functools import cache
 
 from app.content import Line
 from app.languages import LanguageNames
@@ -79,8 +80,17 @@ class Conversation:
         # another language's model reading danger in words foreign to it (Spanish "me") is not believed.
         own_sure = own is not None and own.confidence >= SURE and own.emergency < NO_DANGER
 
+        @cache
+        def share(tag: str) -> float:
+            return self.matchers[tag].share(body)
+
         def rank(tag: str) -> tuple:
             reading = strength(found[tag], self.matchers[tag])
+            if found[tag].rule == "model" and reading[0] == 6 and share(tag) == 0 < max(map(share, found)):
+                # A model sensing danger in a text not one of whose words is its language's, when another
+                # served language knows them (Welsh "dw i ddim yn deall beth yw ail farn", English at 0.42):
+                # that language, whose own phrases and model read the text, answers it.
+                return 0, 0.0, (0, 0.0), False
             if tag != current and found[tag].rule == "model" and reading[0] == 6:
                 # Another language's model, not its crisis phrases, sensing danger in an English word ("MORE"
                 # and morir): it beats every guess but a sure one, and no rule of the conversation's language.
@@ -89,12 +99,11 @@ class Conversation:
                 # A model guesses even at words foreign to it ("is it rude to ask" read as Welsh BRING): of two
                 # languages' guesses the text's own language answers, then the surer; and another language's
                 # guess at a text more in the conversation's own language is no answer at all.
-                share = self.matchers[tag].share(body)
-                if tag != current and share < self.matchers[current].share(body):
+                if tag != current and share(tag) < share(current):
                     return 0, 0.0, (0, 0.0), False
-                return max(GUESSES), share, reading, tag == current
+                return max(GUESSES), share(tag), reading, tag == current
             if reading[0] == 0:  # no language understood it: the text's own language says so ("no entendí")
-                return 0, self.matchers[tag].share(body), reading, tag == current
+                return 0, share(tag), reading, tag == current
             return reading[0], 0.0, reading, tag == current
 
         best = max(found, key=rank) if len(found) > 1 else current
