@@ -1132,6 +1132,24 @@ def test_a_keyword_spelt_exactly_in_one_language_beats_a_mistyped_keyword_of_ano
     assert answer == served(locales, tag).replies[reply][0], which_reply(locales, answer)
 
 
+@pytest.mark.parametrize(
+    "locales, text",
+    [
+        ("en-US,es-US", "remove me from this list, me duele mucho el pecho"),
+        ("en-US,es-US", "stop texting me, me quiero morir"),
+        ("en-GB,cy-GB", "stop texting me, mae poen yn fy mrest"),
+    ],
+)
+@pytest.mark.parametrize("first", [True, False])
+def test_a_crisis_in_one_language_beats_a_request_to_stop_in_another(locales, text, first):
+    # The English reading is a rule (how to stop), the other's a crisis phrase: the crisis always answers.
+    twilio = texter(locales)
+    if not first:
+        twilio.message("MENU")
+    found = which_reply(locales, twilio.message(text))
+    assert {name for _, name, _ in found} == {"emergency"}, found
+
+
 MIXED_NOT_YET = [  # a courtesy in the conversation's language outweighs a question in the other one
     ("en-US,es-US", "ESPANOL", "hola, what do I need to bring to my appointment?", "bring"),
     ("en-GB,cy-GB", "CYMRAEG", "helo, what should I bring", "bring"),
