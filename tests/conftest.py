@@ -20,6 +20,7 @@ def pytest_sessionstart(session):
     # that ran the clean tests. A cached line is built once, by the unmutated code, and reached by one test:
     # its mutants would survive untested. Uncached, every app a test builds runs the mutant (bench/mutation.md).
     if "MUTANT_UNDER_TEST" in os.environ:
+        sys.modules["support"].forget_deployments()  # the shared lines of tests/support.py too
         line, matching = sys.modules["app"], sys.modules["app.matching"]
         line.build_line = getattr(line.build_line, "__wrapped__", line.build_line)
         if os.environ.get("MUTATE_MODEL"):

@@ -174,6 +174,11 @@ def after_word(content, action: str) -> str:
 _deployments: dict = {}
 
 
+def forget_deployments() -> None:
+    """Build every deployment afresh from here on (for mutmut: see conftest.py)."""
+    _deployments.clear()
+
+
 def deployment(locales: str, **overrides):
     """The line serving `locales` (LINE_LOCALES) with the test settings, built once per test run and shared.
 
