@@ -353,6 +353,34 @@ def test_a_keyword_with_filler_that_content_names_an_emergency_gets_the_emergenc
     assert texts.message("HELP") == served.replies["help"][0]
 
 
+def test_a_topic_whose_examples_an_editor_removed_is_still_learned_from_its_synonyms(tmp_path):
+    root = content_copy(tmp_path)
+    examples = yaml.safe_load((root / "en" / "examples.yaml").read_text(encoding="utf-8"))
+    del examples["thanks"]
+    (root / "en" / "examples.yaml").write_text(yaml.safe_dump(examples, allow_unicode=True), encoding="utf-8")
+    line = create_app({"TESTING": True, "TWILIO_AUTH_TOKEN": TOKEN, "SECRET_KEY": SECRET, "CONTENT_DIR": str(root)})
+    assert "thanks" in line.extensions["matchers"]["en-GB"].reader.labels
+    assert Twilio(line.test_client()).message("cheers") == Served.of(line).replies["thanks"][0]
+
+
+def test_the_order_of_topics_in_content_changes_no_keyword(tmp_path):
+    # A topic with no keyword (can't-advise) moved above the line's own topics: theirs are still keywords.
+    root = content_copy(tmp_path)
+    path = root / "en" / "line.yaml"
+    text = path.read_text(encoding="utf-8")
+    start, end = text.index("  # Reached only by understanding"), text.index("\n# What the SMS line says")
+    path.write_text(text[:start].replace("topics:\n", "topics:\n" + text[start:end] + "\n", 1) + text[end:],
+                    encoding="utf-8")
+    line = create_app({"TESTING": True, "TWILIO_AUTH_TOKEN": TOKEN, "SECRET_KEY": SECRET, "CONTENT_DIR": str(root)})
+    assert list(line.extensions["line"].default.topics).index("cant_advise") < list(
+        line.extensions["line"].default.topics).index("menu")
+    served, texts = Served.of(line), Twilio(line.test_client())
+    matcher = line.extensions["matchers"]["en-GB"]
+    for keyword, reply in (("MENU", "menu"), ("hepl", "help"), ("THANKS", "thanks"), ("cheers", "thanks")):
+        assert matcher.decide(keyword).rule in ("keyword", "synonym"), keyword  # not left to the model's guess
+        assert texts.message(keyword) == served.replies[reply][0], keyword
+
+
 @settings(max_examples=300, deadline=None)
 @given(picks=st.lists(st.integers(min_value=0), min_size=1, max_size=6))
 def test_a_text_skips_the_crisis_check_only_when_the_check_could_find_nothing(app, picks):
