@@ -82,6 +82,7 @@ TEXTS = [
     # a text of single letters or one small word: nothing to read, so "didn't understand", not a model's guess
     ("Y", "not_understood", 1), ("n", "not_understood", 1), ("no", "not_understood", 1), ("r", "not_understood", 1),
     ("a b c", "not_understood", 1), ("1 2 3 4 5", "not_understood", 1), ("the", "not_understood", 1),
+    ("please", "not_understood", 1),  # alone, not "please stop"
     # pain that will not stop: the emergency numbers, erring on safety
     ("the pain wont stop", "emergency", 1), ("emergency", "emergency", 1),
     ("can I bring all her letters", "bring", 1), ("I can't see my records", "bring", 1),

@@ -173,6 +173,7 @@ def test_a_crisis_both_languages_read_is_answered_in_the_conversations_language(
     ("en-GB,cy-GB", "cy-GB", "stopio", "ddylwn i stopio cymryd fy statinau"),
     ("en-US,es-US", "es-US", "parar", "debo parar el tratamiento que me dieron"),
     ("en-US,es-US", "es-US", "Cancelar", "quiero cancelar la cita del martes"),  # "Cancelar" was not understood
+    ("en-US,es-US", "es-US", "paren", "si paren el tratamiento que pasa"),  # a hint that begins no longer one
 ])
 def test_a_one_word_stop_hint_means_stop_only_as_the_whole_text(locales, tag, alone, inside):
     line = deployment(locales)
