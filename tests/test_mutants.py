@@ -319,6 +319,9 @@ def test_a_number_after_another_piece_follows_that_piece_not_the_list_before_it(
 @pytest.mark.parametrize(("text", "reply", "other"), [
     ("will my doctor be upset, and what should i bring?", "faq1", "bring"),
     ("what should i bring, and will my gp be annoyed", "bring", "faq1"),  # a piece in parts: its first part points
+    # No punctuation: the second question starts at a word that opens questions ("how", "what")
+    ("what should i bring and how long is the wait", "bring", "faq3"),
+    ("will my doctor be upset and what do i need to take with me", "faq1", "bring"),
 ])
 def test_two_questions_get_the_first_answer_pointing_to_the_second(app, twilio, text, reply, other):
     pointed = app.extensions["replies"]["sms"]["en-GB"].also[(reply, other)].text
@@ -336,3 +339,37 @@ def test_a_reply_is_counted_under_the_conversations_locale_and_the_reply_sent(ma
     assert [(event.channel, event.locale, event.served) for event in seen] == [
         ("sms", "cy-GB", "menu"), ("sms", "cy-GB", "bring")
     ]
+
+
+@pytest.mark.parametrize(("text", "reply"), [
+    ("The surgeon says I need a big operation on my back\nHow do I ask for someone else to look at it?\nThanks", "ask"),
+])
+def test_a_question_on_a_line_of_its_own_is_answered_before_the_news_around_it(app, twilio, text, reply):
+    # A question mark then a line break still ends a question: its clause is read first.
+    answer = twilio.message(text)
+    assert answer.splitlines()[0] == Served.of(app).replies[reply][0].splitlines()[0], answer
+
+
+@pytest.mark.parametrize(("text", "reply", "other"), [
+    ("hi, chemo, scared, what do i ask", "ask", None),  # "chemo", "scared": one word between commas decides nothing
+    ("my knee, surgery, is a second opinion worth it", "when", None),
+    ("is it free, do i need a referral", "faq3", "faq2"),  # three words are a question of their own
+    ("what to bring, when to go", "bring", "when"),
+])
+def test_a_clause_of_three_words_asks_a_question_and_one_of_one_or_two_decides_nothing(app, twilio, text, reply, other):
+    replies = app.extensions["replies"]["sms"]["en-GB"]
+    expected = replies.also[(reply, other)].text if other else Served.of(app).replies[reply][0]
+    assert twilio.message(text) == expected
+
+
+def test_a_long_text_is_read_in_at_most_eight_clauses_from_its_first_eighty_words(app):
+    # The bounds that keep a 1,600-character text as cheap as a short one (app/understanding/reader.py).
+    reader = app.extensions["matchers"]["en-GB"].reader
+    many = ", ".join(f"what should i bring number {n}" for n in range(20))
+    assert [clause.split()[-1] for clause in reader.clauses(many, at_openers=False)] == [str(n) for n in range(8)]
+    def last_words(*sizes: int) -> list[str]:
+        text = ". ".join(" ".join(["word"] * (size - 1) + [f"end{n}"]) for n, size in enumerate(sizes))
+        return [clause.split()[-1].rstrip(".") for clause in reader.clauses(text, at_openers=False)]
+
+    assert last_words(40, 40, 40, 40) == ["end0", "end1"]  # a clause starting at word 80 is not read
+    assert last_words(39, 40, 40, 40) == ["end0", "end1", "end2"]  # one starting at word 79 is

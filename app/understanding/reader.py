@@ -63,9 +63,7 @@ class Reader:
                     if len(clause) >= MIN_CLAUSE_WORDS and len(found) < MAX_CLAUSES and words < MAX_TOKENS:
                         found.append((not asks, len(found), " ".join(clause)))
                     words += len(clause)
-        return [clause for _, _, clause in sorted(found)] if any(not rest for rest, _, _ in found) else [
-            clause for _, _, clause in found
-        ]
+        return [clause for _, _, clause in sorted(found)]  # questions first, each kind in the text's order
 
     def split_at_openers(self, words: list[str]) -> list[list[str]]:
         """Split a clause before each word that opens questions, where both sides keep enough words."""
