@@ -67,7 +67,7 @@ class Conversation:
         reply, part = self.follow_up(match, state, tag)
         return self.reply(tag, reply, part, state, getattr(match, "also", None))
 
-    def understand(self, body: str, current: str, fresh: bool = False) -> tuple[str, Match]:
+    def understand(self, body: str, current: str, fresh: bool) -> tuple[str, Match]:
         """Read the text in every served language and answer in the one that understood it best.
 
         A crisis read in any language wins. MORE and a bare number follow the conversation's language; with
