@@ -72,6 +72,7 @@ TEXTS = [
     ("I don't understand", "help", 1),  # HELP says how the line works, then "Text MENU"
     # texting shorthand, filler and numbers as words
     ("wen shud i get a 2nd opinion", "when", 1), ("wat shud i bring", "bring", 1), ("Thx", "thanks", 1),
+    ("cn i brng sum1", "bring", 1), ("pls wot do i brng", "bring", 1),  # once Welsh ASK, and not understood
     ("faq 1 please", "faq1", 1), ("question one", "faq1", 1), ("the first question", "faq1", 1),
     ("faq two", "faq2", 1), ("bring 2 please", "bring", 2), ("what is a second opinion", "facts", 1),
     ("i want to change my doctor", "ask", 1), ("Dr says its benign but i'm worried", "when", 1),

@@ -221,6 +221,7 @@ def test_a_model_sensing_danger_in_words_none_of_which_are_its_languages_does_no
     # Spanglish whose Spanish is its short words ("mi", "el", "me"): they count as much as long ones.
     ("en-US,es-US", "es-US", "mi aseguranza cubre el second opinion"),
     ("en-US,es-US", "es-US", "la aseguranza me cubre el second opinion?"),
+    ("en-GB,cy-GB", "en-GB", "cn i brng sum1"),  # texting shorthand is English: once the Welsh ASK
     ("en-GB,cy-GB", "en-GB", "is it ok if we do"),  # once the Welsh THANKS: two-letter English words count too
     # No language understood these: the text's own language says so (once the English "didn't understand").
     ("en-US,es-US", "es-US", "y si mi hija me acompaña tambien la atienden o nomas a mi"),
@@ -429,7 +430,7 @@ RULES = [
     ("\U0001f44d", "not_understood", "empty"),
     ("faq 2", "faq2", "keyword ('faq 2')"),
     ("bring 2", "bring (part 2)", "keyword ('bring 2')"),
-    ("brng", "bring", "keyword ('brng')"),
+    ("brign", "bring", "keyword ('brign')"),
     ("bring 9", "bring", "keyword ('bring 9')"),  # no part 9: the piece from its start
     ("FAQ 7", "faq", "keyword ('faq 7')"),  # no question 7: the list
     ("question 3", "faq3", "keyword ('question 3')"),
