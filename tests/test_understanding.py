@@ -196,6 +196,19 @@ def test_another_languages_model_sensing_danger_loses_only_to_a_sure_reading_tha
     )
 
 
+@pytest.mark.parametrize("text", [
+    "one more question, what should i bring with me",  # English sure (0.95): the Spanish model's danger is not believed
+    "sorry one more thing, can my son come with me",  # English not sure (0.65), but the text is English and sees none
+])
+def test_another_languages_model_sensing_danger_in_a_text_of_the_conversations_language_does_not_answer(text):
+    # The Spanish model reads danger (0.43, 0.47) in "more" and "me"; the English model reads none.
+    line = deployment("en-US,es-US")
+    assert line.extensions["matchers"]["es-US"].decide(text).match.reply == "emergency"
+    english = {part.splitlines()[0] for parts in Served.of(line, "en-US").replies.values() for part in parts}
+    reply = Twilio(line.test_client()).message(text)  # a piece, maybe pointing to a second question
+    assert reply.splitlines()[0] in english and reply != Served.of(line, "en-US").replies["emergency"][0], reply
+
+
 @pytest.mark.parametrize("before", [(), ("CYMRAEG",)])
 @pytest.mark.parametrize(("text", "reply"), [
     ("dydw i ddim yn deall beth mae ail farn yn golygu", "when"),  # "I don't understand what a second opinion means"

@@ -94,7 +94,9 @@ class Conversation:
             if tag != current and found[tag].rule == "model" and reading[0] == 6:
                 # Another language's model, not its crisis phrases, sensing danger in an English word ("MORE"
                 # and morir): it beats every guess but a sure one, and no rule of the conversation's language.
-                reading = (0, 0.0) if own_sure else (4, 0.5)
+                # Nor does it when the text is more the conversation's language, whose model sees no danger.
+                own_clear = own is not None and own.emergency < NO_DANGER and share(tag) < share(current)
+                reading = (0, 0.0) if own_sure or own_clear else (4, 0.5)
             if found[tag].rule == "model" and reading[0] in GUESSES:
                 # A model guesses even at words foreign to it ("is it rude to ask" read as Welsh BRING): of two
                 # languages' guesses the text's own language answers, then the surer; and another language's
