@@ -159,6 +159,17 @@ def test_a_crisis_in_another_served_language_is_answered_in_that_language(locale
     assert english.message(crisis) == theirs  # in an English conversation too: English did not read it
 
 
+@pytest.mark.parametrize(("locales", "tag", "text"), [
+    ("en-US,es-US", "es-US", "pienso mucho en suicidarme"),  # the English "suicid*" reads it too
+    ("en-GB,cy-GB", "cy-GB", "mae fy mam wedi cymryd overdose"),  # only the English "overdose" reads it
+    ("en-GB,cy-GB", "cy-GB", "mae gen i chest pain drwg iawn"),
+])
+def test_a_first_text_in_crisis_is_answered_in_its_own_language_whichever_phrases_read_it(locales, tag, text):
+    # Once a bug: the English reply, without the Spanish 988 line ("oprima 2") or the Welsh Samaritans line.
+    line = deployment(locales)
+    assert Twilio(line.test_client()).message(text) == Served.of(line, tag).replies["emergency"][0]
+
+
 def test_a_crisis_both_languages_read_is_answered_in_the_conversations_language():
     line = deployment("en-GB,cy-GB")
     welsh = Twilio(line.test_client())

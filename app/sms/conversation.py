@@ -115,11 +115,15 @@ class Conversation:
         if match.kind in (Kind.MORE, Kind.NUMBER):  # "MAS" in an English conversation is the next English part
             return current, match
         if match.reply == "emergency":
-            # In the language whose crisis phrases read it (a Spanish speaker's first text, "me duele el
-            # pecho", gets the Spanish reply), or whose model did if no phrase did; the conversation's first.
+            # In a language whose crisis phrases read it (a Spanish speaker's first text, "me duele el pecho",
+            # gets the Spanish reply), or whose model did if no phrase did: the conversation's, else (and in a
+            # first text) the one more of the text's words are, since "estoy pensando en suicidarme" meets the
+            # English "suicid*" too, and the Spanish reply says what its speakers need (988, "oprima 2").
             readers = [tag for tag, decision in found.items() if decision.match.reply == "emergency"]
             pool = [tag for tag in readers if found[tag].rule == "crisis phrase"] or readers
-            return (current if current in pool else pool[0]), match
+            if current in pool and not fresh:
+                return current, match
+            return max(pool, key=lambda tag: (share(tag), tag == current)), match
         return best, match
 
     def follow_up(self, match: Match, state: Mapping, tag: str) -> tuple[str, int]:
