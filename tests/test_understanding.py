@@ -473,3 +473,14 @@ RULES = [
 def test_explain_names_the_rule_that_decided(app, text, reply, decided):
     lines = app.test_cli_runner().invoke(args=["explain", text]).output.splitlines()
     assert lines[1:3] == [f"reply:    {reply}", f"decided:  {decided}"], lines
+
+
+def test_explain_says_when_a_clause_decided_and_shows_the_scores_when_nothing_was_understood(app):
+    def explain(text: str) -> str:
+        return app.test_cli_runner().invoke(args=["explain", text]).output
+
+    assert "decided by a clause of the text" in explain("hi, chemo, scared, what do i ask")
+    assert "decided by a clause" not in explain("what should i bring to my appointment")
+    vague = explain("the weather is lovely today").splitlines()
+    assert vague[3].startswith("model:    not understood, confidence 0."), vague
+    assert re.fullmatch(r"scores:   (\w+ 0\.\d\d, ){4}\w+ 0\.\d\d", vague[5]), vague  # what it nearly was
