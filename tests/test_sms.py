@@ -101,6 +101,9 @@ TEXTS = [
     ("my chest hurts", "emergency", 1),
     # found by trying the line as patients write: none may get thanks, "how to stop" or a guide piece
     ("thinking of ending my life", "emergency", 1), ("I keep thinking about ending it all", "emergency", 1),
+    ("i really dont want to carry on anymore", "emergency", 1), ("i cant keep going like this", "emergency", 1),
+    ("ive been thinking about ending things", "emergency", 1), ("my mum is suddenly confused", "emergency", 1),
+    ("whats the point of living like this", "emergency", 1),
     ("bleeding wont stop", "emergency", 1), ("I cant stop the bleeding", "emergency", 1),
     ("i can not breath", "emergency", 1), ("short of breath", "emergency", 1), ("difficulty breathing", "emergency", 1),
     ("I cut myself", "emergency", 1), ("i dont want to be here anymore", "emergency", 1),
