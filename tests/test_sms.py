@@ -79,6 +79,7 @@ TEXTS = [
     ("i am thinking of getting a second opinion", "when", 1), ("i think my doctor is wrong", "when", 1),
     ("will my dr be mad at me", "faq1", 1), ("im worried my surgeon will be offended", "faq1", 1),
     ("can i get one without a referral", "faq2", 1), ("do i need a referal", "faq2", 1),
+    ("do i need a referral for a second opinion on the nhs", "faq2", 1),  # an outside tester's: not understood
     ("Can my GP refuse?", "faq2", 1), ("should i stop taking my tablets", "cant_advise", 1), ("Hey there", "menu", 1),
     # a text of single letters or one small word: nothing to read, so "didn't understand", not a model's guess
     ("Y", "not_understood", 1), ("n", "not_understood", 1), ("no", "not_understood", 1), ("r", "not_understood", 1),
