@@ -9,6 +9,7 @@ from app.text import tokens
 # words people ask with ("I want to speak", "quiero hablar", "dw i eisiau siarad"): each served language's
 # filler and stopwords, and every pack's asking words. More words than this is a question, not a request.
 MOST_WORDS = 8
+OTHER = "?"  # the code of a language no pack has
 
 
 class LanguageNames:
@@ -16,6 +17,8 @@ class LanguageNames:
 
     def __init__(self, line: Line):
         self.names = {" ".join(tokens(said)): code for code, language in line.known.items() for said in language.switch}
+        for language in line.known.values():  # a language no pack serves: a code no line serves
+            self.names |= {" ".join(tokens(said)): OTHER for said in language.others if tokens(said)}
         self.small = frozenset(
             word
             for locale in line.locales.values()

@@ -1072,6 +1072,9 @@ ASKED_FOR = [  # (deployment, a request for a language in the words people ask w
     ("en-GB,cy-GB", "ga i o yn Gymraeg plis", "cy-GB"),
     ("en-GB,cy-GB", "i would rather read english", "en-GB"),
     ("en-GB,cy-GB", "quiero hablar en espanol", None),  # Spanish is not served here: which languages are
+    ("en-GB,cy-GB", "Polish please", None),  # nor is Polish anywhere: no pack has it
+    ("en-US,es-US", "do you speak vietnamese", None),
+    ("en-US,es-US", "portugues por favor", None),
     ("en-US,es-US", "dw i eisiau siarad Cymraeg", None),
 ]
 

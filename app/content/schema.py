@@ -146,6 +146,7 @@ class Language:
     stemmer: str = ""
     sms_fold: Mapping[str, str] = field(default_factory=dict)  # letters SMS writes plainly to stay GSM-7
     asking: tuple[str, ...] = ()  # words around a language's name when asking for it ("quiero hablar en ...")
+    others: tuple[str, ...] = ()  # names of languages no pack serves ("Polish"): asking for one lists those served
 
 
 @dataclass(frozen=True)
