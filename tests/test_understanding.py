@@ -25,15 +25,19 @@ EVAL = ROOT / "tests" / "eval"
 LOCALES = {"en": "en-GB", "es": "es-US", "cy": "cy-GB"}
 # Measured (right/total) on tests/eval/en.yaml: facts 29/36, when 38/50, ask 37/46, bring 37/47, faq 25/27,
 # faq1 32/38, faq2 27/37, faq3 32/38, menu 24/28, help 26/28, thanks 25/27, cant_advise 29/43, emergency 82/82.
+# The model is learned afresh from the same content the same way every time: a score moves only when content
+# (or the code) does. The overall floors sit two or three texts under the scores measured on 2026-12-02
+# (English 449/527, Spanish 118/139, Welsh 112/128), so that a loss of a few texts fails, as the model learned
+# without stems did (English 446, Spanish 116), and the per-label floors a few points under.
 FLOORS = {
     "en": {
-        "overall": 0.80,
+        "overall": 0.847,
         "facts": 0.72, "when": 0.68, "ask": 0.72, "bring": 0.70, "faq": 0.85, "faq1": 0.76, "faq2": 0.65,
         "faq3": 0.76, "menu": 0.78, "help": 0.85, "thanks": 0.85, "cant_advise": 0.58, "emergency": 1.0,
     },
-    # About ten texts a label: only the whole and the crises have floors (measured: es 84.2%, cy 84.4%).
-    "es": {"overall": 0.78, "emergency": 1.0},
-    "cy": {"overall": 0.78, "emergency": 1.0},
+    # About ten texts a label: only the whole and the crises have floors.
+    "es": {"overall": 0.84, "emergency": 1.0},
+    "cy": {"overall": 0.85, "emergency": 1.0},
 }
 MAX_FALSE_ALARMS = {"en": 0.08}  # measured 28 of 445 non-crisis texts (6.3%), 24 of them the 39 probes
 
