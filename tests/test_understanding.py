@@ -150,6 +150,8 @@ def test_a_question_about_a_blood_test_is_not_read_as_bleeding(locales, tag, blo
 @pytest.mark.parametrize(("locales", "tag", "crisis"), [
     ("en-US,es-US", "es-US", "me duele mucho el pecho"),
     ("en-US,es-US", "es-US", "se me esta cerrando la garganta"),
+    ("en-US,es-US", "es-US", "me siento tan mal que quisiera desaparecer"),  # once can't-advise
+    ("en-US,es-US", "es-US", "no le encuentro sentido a nada"),  # once not understood
     ("en-GB,cy-GB", "cy-GB", "mae gen i boen yn fy mrest"),
 ])
 def test_a_crisis_in_another_served_language_is_answered_in_that_language(locales, tag, crisis):
