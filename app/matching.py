@@ -139,6 +139,11 @@ class Matcher:
         words = [self.shorthand.get(word, word) for word in tokens(text) if len(word) > 1 and not word.isdigit()]
         return sum(stem in self.own_stems for stem in self.stem.words(words)) / len(words) if words else 0.0
 
+    def own_words(self, text: str) -> set[str]:
+        """The text's words (of two letters or more, not numbers) whose stems this language's content uses."""
+        words = [self.shorthand.get(word, word) for word in tokens(text) if len(word) > 1 and not word.isdigit()]
+        return {word for word, stem in zip(words, self.stem.words(words), strict=True) if stem in self.own_stems}
+
     def crisis_phrase(self, text: str) -> tuple[str, ...] | None:
         """The crisis phrase a text holds, by this language's phrases alone: no rules, no model."""
         words = self.read(text)

@@ -226,6 +226,17 @@ def test_another_languages_model_sensing_danger_in_a_text_of_the_conversations_l
     assert reply.splitlines()[0] in english and reply != Served.of(line, "en-US").replies["emergency"][0], reply
 
 
+@pytest.mark.parametrize("text", [
+    "what should i bring, ya me tome 25 pastillas",  # "I already took 25 pills": only the Spanish model reads it
+    "how do i ask, me tome 30 pastillas",
+])
+def test_a_crisis_in_another_language_after_a_question_in_the_conversations_language_gets_the_emergency_reply(text):
+    # Once a bug: the English model was sure of BRING and saw no danger, so the Spanish model's was not believed.
+    line = deployment("en-US,es-US")
+    assert line.extensions["matchers"]["es-US"].decide(text).rule == "model"
+    assert Twilio(line.test_client()).message(text) == Served.of(line, "es-US").replies["emergency"][0]
+
+
 @pytest.mark.parametrize("before", [(), ("CYMRAEG",)])
 @pytest.mark.parametrize(("text", "reply"), [
     ("dydw i ddim yn deall beth mae ail farn yn golygu", "when"),  # "I don't understand what a second opinion means"

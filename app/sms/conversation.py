@@ -12,6 +12,7 @@ from app.sms.render import Prepared, Replies
 OPT_OUT = "opt_out"  # the reply id for an opt-out word: silence on SMS, the line's own words on WhatsApp
 SURE = 0.9  # a model reading this confident of a piece...
 NO_DANGER = 0.1  # ...and this sure there is no emergency outweighs another language's model sensing one
+THEIR_WORDS = 2  # ...unless this many of the text's words are only the other language's
 
 
 @dataclass(frozen=True)
@@ -94,9 +95,12 @@ class Conversation:
             if tag != current and found[tag].rule == "model" and reading[0] == 6:
                 # Another language's model, not its crisis phrases, sensing danger in an English word ("MORE"
                 # and morir): it beats every guess but a sure one, and no rule of the conversation's language.
-                # Nor does it when the text is more the conversation's language, whose model sees no danger.
+                # Nor does it when the text is more the conversation's language, whose model sees no danger,
+                # unless words only that other language uses are there to read ("what should i bring, ya me
+                # tome 25 pastillas": a crisis in Spanish after an English question).
+                theirs = self.matchers[tag].own_words(body) - self.matchers[current].own_words(body)
                 own_clear = own is not None and own.emergency < NO_DANGER and share(tag) < share(current)
-                reading = (0, 0.0) if own_sure or own_clear else (4, 0.5)
+                reading = (0, 0.0) if (own_sure or own_clear) and len(theirs) < THEIR_WORDS else (4, 0.5)
             if found[tag].rule == "model" and reading[0] in GUESSES:
                 # A model guesses even at words foreign to it ("is it rude to ask" read as Welsh BRING): of two
                 # languages' guesses the text's own language answers, then the surer; and another language's
