@@ -133,15 +133,19 @@ class Matcher:
         self.calm = frozenset(word for word in vocabulary if not self.crisis.keys_of(word))
         self.own_stems = frozenset(self.stem.words(list(vocabulary)))
 
-    def share(self, text: str) -> float:
-        """How much of a text is in this language: the share of its words whose stems content uses."""
+    def telling_words(self, text: str) -> list[str]:
+        """The text's words that can tell one language from another, shorthand spelled out."""
         # Single letters ("a", "y", "x" for "por") and numbers are every language's: they tell nothing.
-        words = [self.shorthand.get(word, word) for word in tokens(text) if len(word) > 1 and not word.isdigit()]
+        return [self.shorthand.get(word, word) for word in tokens(text) if len(word) > 1 and not word.isdigit()]
+
+    def share(self, text: str) -> float:
+        """How much of a text is in this language: the share of its telling words whose stems content uses."""
+        words = self.telling_words(text)
         return sum(stem in self.own_stems for stem in self.stem.words(words)) / len(words) if words else 0.0
 
     def own_words(self, text: str) -> set[str]:
-        """The text's words (of two letters or more, not numbers) whose stems this language's content uses."""
-        words = [self.shorthand.get(word, word) for word in tokens(text) if len(word) > 1 and not word.isdigit()]
+        """The text's telling words whose stems this language's content uses."""
+        words = self.telling_words(text)
         return {word for word, stem in zip(words, self.stem.words(words), strict=True) if stem in self.own_stems}
 
     def crisis_phrase(self, text: str) -> tuple[str, ...] | None:
@@ -271,9 +275,10 @@ class Matcher:
             return Decision(Match(Kind.NUMBER, part=int(core[0][:3])), "number")
         if len(core) <= 2 and (found := self.keyword_form(core)):
             return Decision(found, "keyword", " ".join(core))
-        if all(len(word) == 1 or word.isdigit() for word in core) and (found := self.keyword_form(["".join(core)])):
-            return Decision(found, "keyword", " ".join(core))  # "F A Q": a keyword spelt out
-        if all(len(word) == 1 or word.isdigit() for word in core) or (len(core) == 1 and core[0] in self.stopwords):
+        letters = all(len(word) == 1 or word.isdigit() for word in core)  # "F A Q", "Y", "a b c", "1 2 3"
+        if letters and (found := self.keyword_form(["".join(core)])):
+            return Decision(found, "keyword", " ".join(core))  # a keyword spelt out
+        if letters or (len(core) == 1 and core[0] in self.stopwords):
             # Nothing a model can read, though it guessed ("Y" was a Spanish emergency, "no" English FAQ2).
             return Decision(Match(Kind.REPLY, "not_understood"), "too few words", " ".join(core))
         if self.reader is None:

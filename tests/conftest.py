@@ -5,7 +5,7 @@ import sys
 
 import pytest
 from hypothesis import HealthCheck, settings
-from support import LINE_NUMBER, SECRET, TOKEN, Served, Twilio
+from support import LINE_NUMBER, SECRET, TOKEN, Served, Twilio, forget_deployments
 
 from app import create_app
 
@@ -20,7 +20,7 @@ def pytest_sessionstart(session):
     # that ran the clean tests. A cached line is built once, by the unmutated code, and reached by one test:
     # its mutants would survive untested. Uncached, every app a test builds runs the mutant (bench/mutation.md).
     if "MUTANT_UNDER_TEST" in os.environ:
-        sys.modules["support"].forget_deployments()  # the shared lines of tests/support.py too
+        forget_deployments()  # the shared lines of tests/support.py too
         line, matching = sys.modules["app"], sys.modules["app.matching"]
         line.build_line = getattr(line.build_line, "__wrapped__", line.build_line)
         if os.environ.get("MUTATE_MODEL"):

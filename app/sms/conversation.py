@@ -98,9 +98,11 @@ class Conversation:
                 # Nor does it when the text is more the conversation's language, whose model sees no danger,
                 # unless words only that other language uses are there to read ("what should i bring, ya me
                 # tome 25 pastillas": a crisis in Spanish after an English question).
-                theirs = self.matchers[tag].own_words(body) - self.matchers[current].own_words(body)
                 own_clear = own is not None and own.emergency < NO_DANGER and share(tag) < share(current)
-                reading = (0, 0.0) if (own_sure or own_clear) and len(theirs) < THEIR_WORDS else (4, 0.5)
+                set_aside = (own_sure or own_clear) and len(
+                    self.matchers[tag].own_words(body) - self.matchers[current].own_words(body)
+                ) < THEIR_WORDS
+                reading = (0, 0.0) if set_aside else (4, 0.5)
             if found[tag].rule == "model" and reading[0] in GUESSES:
                 # A model guesses even at words foreign to it ("is it rude to ask" read as Welsh BRING): of two
                 # languages' guesses the text's own language answers, then the surer; and another language's
