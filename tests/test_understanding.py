@@ -442,14 +442,20 @@ LONG_WORDS = " ".join(["what should i bring to my appointment, thank you"] * 40)
 
 @pytest.mark.parametrize("text", ["a" * 65536, LONG_WORDS, "🙂" * 1600, "1" * 1600, "https://example.org/" * 80])
 def test_the_slowest_texts_stay_cheap(app, text):
+    # Against a plain question read in the same rounds, so a loaded machine slows both alike: measured at most
+    # about 5 times one (1.5 ms against 0.3 ms); a cost that grew with the text's length would be hundreds.
     matcher = app.extensions["matchers"]["en-GB"]
-    matcher.match(text)  # words seen once are cached, as in a running line
-    times = []
-    for _ in range(5):
+    question = "will my doctor be upset if i ask for a second opinion"
+    matcher.match(text), matcher.match(question)  # words seen once are cached, as in a running line
+
+    def cost(said: str) -> float:
         began = time.perf_counter()
-        matcher.match(text)
-        times.append(time.perf_counter() - began)
-    assert sorted(times)[2] < 0.010, f"{sorted(times)[2] * 1000:.1f} ms"  # measured about 2 ms at most
+        matcher.match(said)
+        return time.perf_counter() - began
+
+    rounds = [(cost(text), cost(question)) for _ in range(7)]
+    slow, plain = (sorted(times)[3] for times in zip(*rounds, strict=True))
+    assert slow < 20 * plain, f"{slow * 1000:.2f} ms against {plain * 1000:.2f} ms"
 
 
 def test_explain_says_what_decided_and_why(app):
