@@ -237,6 +237,23 @@ def test_a_crisis_in_another_language_after_a_question_in_the_conversations_lang
     assert Twilio(line.test_client()).message(text) == Served.of(line, "es-US").replies["emergency"][0]
 
 
+@pytest.mark.parametrize(("before", "text", "tag", "reply"), [
+    ((), "tomo las pastillas del colesterol o no", "es-US", "cant_advise"),  # an outside tester's: English "no"
+    (("ESPAÑOL",), "one more thing, can my wife come with me", "en-US", "bring"),  # Spanish "me", "come", "more"
+])
+def test_the_conversations_own_model_sensing_danger_in_another_languages_text_does_not_answer(before, text, tag, reply):
+    # Once a bug: the conversation's model read danger (0.42, 0.44) in a text of the other language, whose model
+    # saw none, and the emergency numbers went in the wrong language to a patient asking about pills or a visit.
+    line = deployment("en-US,es-US")
+    twilio = Twilio(line.test_client())
+    for body in before:
+        twilio.message(body)
+    conversation = "es-US" if before else "en-US"
+    assert line.extensions["matchers"][conversation].decide(text).match.reply == "emergency"
+    answer, expected = twilio.message(text), Served.of(line, tag).replies[reply][0]
+    assert answer.splitlines()[0] == expected.splitlines()[0], answer  # a reply may point to a second question
+
+
 @pytest.mark.parametrize("before", [(), ("CYMRAEG",)])
 @pytest.mark.parametrize(("text", "reply"), [
     ("dydw i ddim yn deall beth mae ail farn yn golygu", "when"),  # "I don't understand what a second opinion means"

@@ -76,14 +76,18 @@ class Conversation:
         """
         found = {tag: self.matchers[tag].decide(body) for tag in self.matchers}
 
-        own = found[current].verdict if found[current].rule == "model" else None
-        # The conversation's own model sure of a piece and seeing no danger ("can I bring someone with me"):
-        # another language's model reading danger in words foreign to it (Spanish "me") is not believed.
-        own_sure = own is not None and own.confidence >= SURE and own.emergency < NO_DANGER
-
         @cache
         def share(tag: str) -> float:
             return self.matchers[tag].share(body)
+
+        def calmer(other: str, tag: str) -> bool:
+            """Whether `other`'s model, seeing no danger, outweighs `tag`'s model sensing one (see rank)."""
+            verdict = found[other].verdict if found[other].rule == "model" else None
+            if verdict is None or verdict.emergency >= NO_DANGER:
+                return False
+            if verdict.confidence < SURE and share(tag) >= share(other):
+                return False
+            return len(self.matchers[tag].own_words(body) - self.matchers[other].own_words(body)) < THEIR_WORDS
 
         def rank(tag: str) -> tuple:
             reading = strength(found[tag], self.matchers[tag])
@@ -92,17 +96,18 @@ class Conversation:
                 # served language knows them (Welsh "dw i ddim yn deall beth yw ail farn", English at 0.42):
                 # that language, whose own phrases and model read the text, answers it.
                 return 0, 0.0, (0, 0.0), False
-            if tag != current and found[tag].rule == "model" and reading[0] == 6:
-                # Another language's model, not its crisis phrases, sensing danger in an English word ("MORE"
-                # and morir): it beats every guess but a sure one, and no rule of the conversation's language.
-                # Nor does it when the text is more the conversation's language, whose model sees no danger,
-                # unless words only that other language uses are there to read ("what should i bring, ya me
-                # tome 25 pastillas": a crisis in Spanish after an English question).
-                own_clear = own is not None and own.emergency < NO_DANGER and share(tag) < share(current)
-                set_aside = (own_sure or own_clear) and len(
-                    self.matchers[tag].own_words(body) - self.matchers[current].own_words(body)
-                ) < THEIR_WORDS
-                reading = (0, 0.0) if set_aside else (4, 0.5)
+            if found[tag].rule == "model" and reading[0] == 6:
+                # A model, not crisis phrases, sensing danger in words foreign to it ("MORE" and morir; Spanish
+                # "me"; "no" in "tomo las pastillas del colesterol o no" for English) is not believed when
+                # another language's model reads the text and sees none, being sure of it or the text being
+                # more that language's, unless words only the first language uses are there to read ("what
+                # should i bring, ya me tome 25 pastillas": a crisis in Spanish after an English question).
+                # Believed in another language than the conversation's, it beats every guess but a sure one,
+                # and no rule of the conversation's language.
+                if any(calmer(other, tag) for other in found if other != tag):
+                    reading = (0, 0.0)
+                elif tag != current:
+                    reading = (4, 0.5)
             if found[tag].rule == "model" and reading[0] in GUESSES:
                 # A model guesses even at words foreign to it ("is it rude to ask" read as Welsh BRING): of two
                 # languages' guesses the text's own language answers, then the surer; and another language's
