@@ -322,6 +322,10 @@ def test_a_number_after_another_piece_follows_that_piece_not_the_list_before_it(
     # No punctuation: the second question starts at a word that opens questions ("how", "what")
     ("what should i bring and how long is the wait", "bring", "faq3"),
     ("will my doctor be upset and what do i need to take with me", "faq1", "bring"),
+    # Words that open questions are learned from every topic's examples, those listed after the courtesies
+    # too ("which"), and from a word that starts exactly three of them ("why")
+    ("is a second opinion worth it which papers do i need to bring", "when", "bring"),
+    ("what should i take with me why would i need a second opinion", "when", "bring"),
 ])
 def test_two_questions_get_the_first_answer_pointing_to_the_second(app, twilio, text, reply, other):
     pointed = app.extensions["replies"]["sms"]["en-GB"].also[(reply, other)].text
