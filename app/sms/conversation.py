@@ -2,17 +2,14 @@
 
 from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
-from functools import cache
 
 from app.content import Line
 from app.languages import LanguageNames
-from app.matching import Decision, Kind, Match, Matcher
+from app.matching import Kind, Match, Matcher
+from app.sms.readings import Readings
 from app.sms.render import Prepared, Replies
 
 OPT_OUT = "opt_out"  # the reply id for an opt-out word: silence on SMS, the line's own words on WhatsApp
-SURE = 0.9  # a model reading this confident of a piece...
-NO_DANGER = 0.1  # ...and this sure there is no emergency outweighs another language's model sensing one
-THEIR_WORDS = 2  # ...unless this many of the text's words are only the other language's
 
 
 @dataclass(frozen=True)
@@ -74,67 +71,15 @@ class Conversation:
         A crisis read in any language wins. MORE and a bare number follow the conversation's language; with
         no conversation yet (`fresh`), a MORE word only another served language knows ("mas", "mwy") is its.
         """
-        found = {tag: self.matchers[tag].decide(body) for tag in self.matchers}
-
-        @cache
-        def share(tag: str) -> float:
-            return self.matchers[tag].share(body)
-
-        def calmer(other: str, tag: str) -> bool:
-            """Whether `other`'s model, seeing no danger, outweighs `tag`'s model sensing one (see rank)."""
-            verdict = found[other].verdict if found[other].rule == "model" else None
-            if verdict is None or verdict.emergency >= NO_DANGER:
-                return False
-            if verdict.confidence < SURE and share(tag) >= share(other):
-                return False
-            return len(self.matchers[tag].own_words(body) - self.matchers[other].own_words(body)) < THEIR_WORDS
-
-        def rank(tag: str) -> tuple:
-            reading = strength(found[tag], self.matchers[tag])
-            if found[tag].rule == "model" and reading[0] == 6 and share(tag) == 0 < max(map(share, found)):
-                # A model sensing danger in a text not one of whose words is its language's, when another
-                # served language knows them (Welsh "dw i ddim yn deall beth yw ail farn", English at 0.42):
-                # that language, whose own phrases and model read the text, answers it.
-                return 0, 0.0, (0, 0.0), False
-            if found[tag].rule == "model" and reading[0] == 6:
-                # A model, not crisis phrases, sensing danger in words foreign to it ("MORE" and morir; Spanish
-                # "me"; "no" in "tomo las pastillas del colesterol o no" for English) is not believed when
-                # another language's model reads the text and sees none, being sure of it or the text being
-                # more that language's, unless words only the first language uses are there to read ("what
-                # should i bring, ya me tome 25 pastillas": a crisis in Spanish after an English question).
-                # Believed in another language than the conversation's, it beats every guess but a sure one,
-                # and no rule of the conversation's language.
-                if any(calmer(other, tag) for other in found if other != tag):
-                    reading = (0, 0.0)
-                elif tag != current:
-                    reading = (4, 0.5)
-            if found[tag].rule == "model" and reading[0] in GUESSES:
-                # A model guesses even at words foreign to it ("is it rude to ask" read as Welsh BRING): of two
-                # languages' guesses the text's own language answers, then the surer; and another language's
-                # guess at a text more in the conversation's own language is no answer at all.
-                if tag != current and share(tag) < share(current):
-                    return 0, 0.0, (0, 0.0), False
-                return max(GUESSES), share(tag), reading, tag == current
-            if reading[0] == 0:  # no language understood it: the text's own language says so ("no entendí")
-                return 0, share(tag), reading, tag == current
-            return reading[0], 0.0, reading, tag == current
-
-        best = max(found, key=rank) if len(found) > 1 else current
-        match = found[best].match
-        if match.kind is Kind.MORE and fresh and found[current].match.kind is not Kind.MORE:
+        readings = Readings(body, self.matchers, current)
+        best = readings.best()
+        match = readings.match(best)
+        if match.kind is Kind.MORE and fresh and readings.match(current).kind is not Kind.MORE:
             return best, match  # a first text "mas": Spanish has nothing more to send, and says so in Spanish
         if match.kind in (Kind.MORE, Kind.NUMBER):  # "MAS" in an English conversation is the next English part
             return current, match
         if match.reply == "emergency":
-            # In a language whose crisis phrases read it (a Spanish speaker's first text, "me duele el pecho",
-            # gets the Spanish reply), or whose model did if no phrase did: the conversation's, else (and in a
-            # first text) the one more of the text's words are, since "estoy pensando en suicidarme" meets the
-            # English "suicid*" too, and the Spanish reply says what its speakers need (988, "oprima 2").
-            readers = [tag for tag, decision in found.items() if decision.match.reply == "emergency"]
-            pool = [tag for tag in readers if found[tag].rule == "crisis phrase"] or readers
-            if current in pool and not fresh:
-                return current, match
-            return max(pool, key=lambda tag: (share(tag), tag == current)), match
+            return readings.emergency_language(fresh), match
         return best, match
 
     def follow_up(self, match: Match, state: Mapping, tag: str) -> tuple[str, int]:
@@ -180,24 +125,3 @@ class Conversation:
 def valid_part(replies: Replies, reply, part) -> bool:
     """Whether a remembered (reply, part) still names one of this locale's replies."""
     return isinstance(reply, str) and isinstance(part, int) and 1 <= part <= len(replies.parts.get(reply, ()))
-
-
-GUESSES = (1, 2)  # strength's kinds of a model's reading: a courtesy, a piece
-COURTESIES = ("menu", "thanks")  # a greeting or a thank-you beside a question in another language loses to it
-
-
-def strength(decision: Decision, matcher: Matcher) -> tuple[int, float]:
-    """How well one language understood a text: (what kind of reading, how sure), higher is better."""
-    match = decision.match
-    if match.kind is Kind.SILENT or match.reply == "emergency":
-        return 6, 1.0
-    if match.kind is not Kind.REPLY:
-        return 5, 1.0
-    if match.reply == "not_understood":
-        return 0, 0.0
-    if decision.rule == "keyword":  # exactly a keyword ("HELP") beats one read past a typo ("helo")
-        return (5 if matcher.is_keyword(decision.detail) else 3), 1.0
-    if decision.rule != "model":
-        return 4, 1.0
-    sure = decision.verdict.confidence if decision.verdict else 0.0
-    return (1 if match.reply in COURTESIES else 2), sure
