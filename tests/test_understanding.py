@@ -147,6 +147,30 @@ def test_a_question_about_a_blood_test_is_not_read_as_bleeding(locales, tag, blo
 
 
 
+SWITCH_TO = {"en": "ENGLISH", "es": "ESPAÑOL", "cy": "CYMRAEG"}  # a language's name switches the conversation
+
+
+@pytest.mark.parametrize(("locales", "language"), [
+    ("en-GB,cy-GB", "en"), ("en-GB,cy-GB", "cy"), ("en-US,es-US", "en"), ("en-US,es-US", "es"),
+])
+def test_every_crisis_gets_the_emergency_reply_on_a_two_language_line_first_and_after_a_switch(locales, language):
+    # Here the other language's model reads every text too, and where no phrase reads it, the models are
+    # weighed against each other: a crisis only one model senses must still win.
+    line = deployment(locales)
+    other = next(tag.split("-")[0] for tag in locales.split(",") if not tag.startswith(language))
+    emergency = {Served.of(line, tag).replies["emergency"][0] for tag in line.extensions["matchers"]}
+    texts = [row["text"] for row in evaluation(language) if row["label"] == "emergency"] + PROBE[language]
+    missed = []
+    for before in ((), (SWITCH_TO[other],)):
+        for text in texts:
+            twilio = Twilio(line.test_client())
+            for body in before:
+                twilio.message(body)
+            if twilio.message(text) not in emergency:
+                missed.append((before, text))
+    assert missed == []
+
+
 @pytest.mark.parametrize(("locales", "tag", "crisis"), [
     ("en-US,es-US", "es-US", "me duele mucho el pecho"),
     ("en-US,es-US", "es-US", "se me esta cerrando la garganta"),

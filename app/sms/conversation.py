@@ -63,7 +63,7 @@ class Conversation:
         if match.kind is Kind.SILENT:
             return self.silence(tag) if self.silent_opt_out else self.reply(tag, OPT_OUT, 1, state)
         reply, part = self.follow_up(match, state, tag)
-        return self.reply(tag, reply, part, state, getattr(match, "also", None))
+        return self.reply(tag, reply, part, state, match.also)
 
     def understand(self, body: str, current: str, fresh: bool) -> tuple[str, Match]:
         """Read the text in every served language and answer in the one that understood it best.

@@ -7,9 +7,8 @@ from app.matching import Decision, Kind, Match, Matcher
 SURE = 0.9  # a model reading this confident of a piece...
 NO_DANGER = 0.1  # ...and this sure there is no emergency outweighs another language's model sensing one
 THEIR_WORDS = 2  # ...unless this many of the text's words are only the other language's
-CRISIS_OR_STOP, FOLLOW_UP_OR_KEYWORD, RULE, TYPO_KEYWORD = 6, 5, 4, 3  # strength's kinds of reading, best first
-GUESSES = (1, 2)  # strength's kinds of a model's reading: a courtesy, a piece
-COURTESIES = ("menu", "thanks")  # a greeting or a thank-you beside a question in another language loses to it
+# strength's kinds of reading, best first: a model's reading of a piece is a guess, since it guesses at any words
+CRISIS_OR_STOP, FOLLOW_UP_OR_KEYWORD, RULE, TYPO_KEYWORD, GUESS, NOTHING = 6, 5, 4, 3, 1, 0
 NO_ANSWER = (0, 0.0, (0, 0.0), False)  # the rank of a reading that must not answer at all
 
 
@@ -37,29 +36,24 @@ class Readings:
         mine = tag == self.current
         if self.found[tag].rule == "model" and reading[0] == CRISIS_OR_STOP:
             reading = self.danger(tag, reading)
-            if reading is None:
-                return NO_ANSWER
-        if self.found[tag].rule == "model" and reading[0] in GUESSES:
+        if reading[0] == GUESS:
             # A model guesses even at words foreign to it ("is it rude to ask" read as Welsh BRING): of two
             # languages' guesses the text's own language answers, then the surer; and another language's
             # guess at a text more in the conversation's own language is no answer at all.
             if not mine and self.share(tag) < self.share(self.current):
                 return NO_ANSWER
-            return max(GUESSES), self.share(tag), reading, mine
-        if reading[0] == 0:  # no language understood it: the text's own language says so ("no entendí")
-            return 0, self.share(tag), reading, mine
+            return GUESS, self.share(tag), reading, mine
+        if reading[0] == NOTHING:  # no language understood it: the text's own language says so ("no entendí")
+            return NOTHING, self.share(tag), reading, mine
         return reading[0], 0.0, reading, mine
 
-    def danger(self, tag: str, reading: tuple[int, float]) -> tuple[int, float] | None:
-        """What a model's sense of danger (not crisis phrases') is worth against the others' (None: no answer)."""
-        if self.share(tag) == 0 < max(map(self.share, self.found)):
-            # Not one of the text's words is its language's, and another served language knows them (Welsh
-            # "dw i ddim yn deall beth yw ail farn", English at 0.42): that language's phrases and model answer.
-            return None
+    def danger(self, tag: str, reading: tuple[int, float]) -> tuple[int, float]:
+        """What a model's sense of danger (not crisis phrases') is worth against the other languages' readings."""
         if any(self.calmer(other, tag) for other in self.found if other != tag):
             # Words foreign to the model ("MORE" and morir; Spanish "me"; "no" in "tomo las pastillas del
-            # colesterol o no" for English), read calmly by another language's model: not believed.
-            return 0, 0.0
+            # colesterol o no" and Welsh "dw i ddim yn deall" for English), read calmly by another language's
+            # model: not believed.
+            return NOTHING, 0.0
         # Believed in another language than the conversation's, it beats every guess but a sure one, and no
         # rule of the conversation's language.
         return reading if tag == self.current else (RULE, 0.5)
@@ -104,10 +98,9 @@ def strength(decision: Decision, matcher: Matcher) -> tuple[int, float]:
     if match.kind is not Kind.REPLY:
         return FOLLOW_UP_OR_KEYWORD, 1.0
     if match.reply == "not_understood":
-        return 0, 0.0
+        return NOTHING, 0.0
     if decision.rule == "keyword":  # exactly a keyword ("HELP") beats one read past a typo ("helo")
         return (FOLLOW_UP_OR_KEYWORD if matcher.is_keyword(decision.detail) else TYPO_KEYWORD), 1.0
     if decision.rule != "model":
         return RULE, 1.0
-    sure = decision.verdict.confidence if decision.verdict else 0.0
-    return (1 if match.reply in COURTESIES else 2), sure
+    return GUESS, decision.verdict.confidence
