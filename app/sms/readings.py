@@ -38,11 +38,11 @@ class Readings:
             reading = self.danger(tag, reading)
         if reading[0] == GUESS:
             # A model guesses even at words foreign to it ("is it rude to ask" read as Welsh BRING): of two
-            # languages' guesses the text's own language answers, then the surer; and another language's
-            # guess at a text more in the conversation's own language is no answer at all.
+            # languages' guesses the text's own language answers, then (on a tie) the conversation's; another
+            # language's guess at a text more in the conversation's own language is no answer at all.
             if not mine and self.share(tag) < self.share(self.current):
                 return NO_ANSWER
-            return GUESS, self.share(tag), reading, mine
+            return GUESS, self.share(tag), mine, reading
         if reading[0] == NOTHING:  # no language understood it: the text's own language says so ("no entendí")
             return NOTHING, self.share(tag), reading, mine
         return reading[0], 0.0, reading, mine
