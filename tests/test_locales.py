@@ -367,13 +367,21 @@ def test_spanish_speech_is_understood_in_spanish(words, topic):
     ("en-GB,cy-GB", "dw i methu anadlu"),
     ("en-GB,cy-GB", "poen mawr yn y frest"),
 ])
-def test_a_crisis_said_in_another_served_language_before_choosing_it_gets_the_emergency_piece(locales, words):
-    call = Call(Twilio(deployment(locales).test_client()))
-    call.start()  # the main menu, in the line's first language
-    emergency = served(locales, tags_of(locales)[0]).topics["emergency"].voice
-    assert call.say(words).said[: len(emergency)] == emergency
-    call.press("2")  # a piece, and then its choices: still listening for a crisis
-    assert call.say(words).said[: len(emergency)] == emergency
+def test_a_crisis_said_in_another_served_language_before_choosing_it_gets_the_emergency_piece_in_it(locales, words):
+    first, other = tags_of(locales)
+    emergency = served(locales, other).topics["emergency"].voice
+    assert emergency != served(locales, first).topics["emergency"].voice
+    for after_a_piece in (False, True):  # at the main menu, and at the choices after a piece
+        call = Call(Twilio(deployment(locales).test_client()))
+        call.start()  # the main menu, in the line's first language
+        if after_a_piece:
+            call.press("2")
+            call.wait()  # the piece ends: the disclaimer, then its choices, listening for a crisis too
+        turn = call.say(words)
+        # Said in that language's voice, and the call goes on in it.
+        assert turn.said[: len(emergency)] == emergency
+        assert url_locale(turn.gather, first) == other
+        assert f'language="{served(locales, other).region.language}"' in call.xml
 
 
 @pytest.fixture(scope="module")

@@ -126,6 +126,14 @@ def test_a_piece_key_plays_that_piece():
     assert move(Step(Kind.MENU, MAIN, CY), key("2")) == Move(Do.PIECE, Step(Kind.END, "bring", CY))
 
 
+def test_a_piece_chosen_in_another_language_plays_in_it_and_the_call_goes_on_in_it():
+    # A crisis said in Welsh on the English menu: the Welsh emergency piece, then the Welsh choices.
+    welsh_crisis = Input(Heard.SAID, choice=Choice(Action.PIECE, "emergency", locale=CY))
+    assert move(Step(Kind.MENU, MAIN), welsh_crisis) == Move(Do.PIECE, Step(Kind.END, "emergency", CY))
+    english = Input(Heard.SAID, choice=Choice(Action.PIECE, "emergency", locale=""))  # "": the line's first
+    assert move(Step(Kind.AFTER, "ask", CY), english) == Move(Do.PIECE, Step(Kind.END, "emergency", ""))
+
+
 def test_back_goes_to_the_menu_above_or_after_a_piece_to_the_main_menu():
     assert move(Step(Kind.MENU, "rights", CY, wrong=1), key("0")) == Move(Do.PROMPT, Step(Kind.MENU, MAIN, CY))
     unknown = Step(Kind.MENU, "nowhere", CY)

@@ -65,7 +65,7 @@ class PhoneLine:
             others = tuple(other for other in line.locales.values() if other is not locale)
             language_keys = {o.language.key: Choice(Action.LANGUAGE, step_tag[o.tag]) for o in others}
             menus = set(locale.voice.menus)
-            elsewhere = tuple(matchers[other.tag] for other in others)
+            elsewhere = tuple((step_tag[other.tag], matchers[other.tag]) for other in others)
             ear = listener(locale, matchers[tag], menus, switches, settings["SPEECH_MIN_CONFIDENCE"], elsewhere)
             pieces = frozenset(texts[tag]) & {t for t, topic in locale.topics.items() if topic.voice}
             rules = rules_for(locale, language_keys, pieces)

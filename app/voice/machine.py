@@ -26,6 +26,7 @@ class Choice:
 
     action: Action
     target: str = ""
+    locale: str | None = None  # another served locale to answer in (a crisis said in its language); None: the call's
 
 
 class Heard(Enum):
@@ -143,7 +144,8 @@ def act(step: Step, choice: Choice, rules: Rules, can_text: bool) -> Move:
         case Action.MENU:
             return Move(Do.PROMPT, replace(here, name=choice.target))
         case Action.PIECE:
-            return Move(Do.PIECE, Step(Kind.END, choice.target, locale=step.locale))
+            where = step.locale if choice.locale is None else choice.locale
+            return Move(Do.PIECE, Step(Kind.END, choice.target, locale=where))
         case Action.LANGUAGE:
             return Move(Do.PROMPT, Step(Kind.MENU, locale=choice.target), Lead.WELCOME)
         case Action.ACK:

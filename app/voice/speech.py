@@ -43,12 +43,12 @@ class Listener:
     targets: Mapping[str, Choice]  # topic id -> what saying it does
     switches: Switches
     min_confidence: float
-    elsewhere: tuple[Matcher, ...] = ()  # the other served languages', for a crisis said in one of them
+    elsewhere: tuple[tuple[str, Matcher], ...] = ()  # the other served languages' (step locale, matcher): a crisis
 
 
 def listener(
     locale: Locale, matcher: Matcher, menus: set[str], switches: Switches, floor: float,
-    elsewhere: Iterable[Matcher] = (),
+    elsewhere: Iterable[tuple[str, Matcher]] = (),
 ) -> Listener:
     """Build a locale's speech tables from its content."""
     words = locale.voice
@@ -93,11 +93,14 @@ def hear(form: Mapping[str, str], ear: Listener) -> Input:
 def understand(speech: str, ear: Listener) -> Input:
     """Read speech: an emergency, a language, a key said aloud, a command, a topic, a command word."""
     match = ear.matcher.match(speech)
-    # A crisis said in another served language, before the caller chose it ("no puedo respirar" on the
-    # English menu), by that language's crisis phrases: the emergency piece, whose numbers are the region's.
-    said_crisis = match.kind is MatchKind.REPLY and match.reply == EMERGENCY
-    if said_crisis or any(other.crisis_phrase(speech) for other in ear.elsewhere):
+    if match.kind is MatchKind.REPLY and match.reply == EMERGENCY:
         return Input(Heard.SAID, choice=Choice(Action.PIECE, EMERGENCY))
+    # A crisis said in another served language, before the caller chose it ("no puedo respirar" on the
+    # English menu), by that language's crisis phrases: the emergency piece in that language, and the call
+    # goes on in it (the Spanish piece names the Spanish 988 line).
+    for place, other in ear.elsewhere:
+        if other.crisis_phrase(speech):
+            return Input(Heard.SAID, choice=Choice(Action.PIECE, EMERGENCY, locale=place))
     words = tokens(speech)
     rest = [word for word in words if word not in ear.filler]
     if (asked := ear.switches.asked(words)) is not None:
