@@ -177,6 +177,8 @@ def test_every_crisis_gets_the_emergency_reply_on_a_two_language_line_first_and_
     ("en-US,es-US", "es-US", "me siento tan mal que quisiera desaparecer"),  # once can't-advise
     ("en-US,es-US", "es-US", "no le encuentro sentido a nada"),  # once not understood
     ("en-GB,cy-GB", "cy-GB", "mae gen i boen yn fy mrest"),
+    # The English model senses danger here too (0.4), but only the Welsh phrases read it: they say which language.
+    ("en-GB,cy-GB", "cy-GB", "dw i ddim yn gallu anadlu o gwbl"),
 ])
 def test_a_crisis_in_another_served_language_is_answered_in_that_language(locales, tag, crisis):
     line = deployment(locales)

@@ -54,8 +54,8 @@ class Readings:
             # colesterol o no" and Welsh "dw i ddim yn deall" for English), read calmly by another language's
             # model: not believed.
             return NOTHING, 0.0
-        # Believed in another language than the conversation's, it beats every guess but a sure one, and no
-        # rule of the conversation's language.
+        # Believed in another language than the conversation's, it beats every guess, and no rule of the
+        # conversation's language.
         return reading if tag == self.current else (RULE, 0.5)
 
     def calmer(self, other: str, tag: str) -> bool:
@@ -64,7 +64,7 @@ class Readings:
         It must be sure of a piece, or the text more its language's; and fewer than THEIR_WORDS of the text's
         words may be `tag`'s alone ("what should i bring, ya me tome 25 pastillas": a crisis in Spanish).
         """
-        verdict = self.found[other].verdict if self.found[other].rule == "model" else None
+        verdict = self.found[other].verdict  # a model's reading only: a rule decides without one
         if verdict is None or verdict.emergency >= NO_DANGER:
             return False
         if verdict.confidence < SURE and self.share(tag) >= self.share(other):
