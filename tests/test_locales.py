@@ -384,6 +384,32 @@ def test_a_crisis_said_in_another_served_language_before_choosing_it_gets_the_em
         assert f'language="{served(locales, other).region.language}"' in call.xml
 
 
+def test_a_crisis_both_languages_read_on_a_call_in_the_second_is_answered_in_the_calls_language():
+    # "heart attack" is a Welsh crisis phrase too (Welsh speakers say it in English): the Welsh call stays Welsh.
+    call = Call(Twilio(deployment("en-GB,cy-GB").test_client()))
+    call.start()
+    call.say("Cymraeg")
+    turn = call.say("heart attack")
+    emergency = served("en-GB,cy-GB", "cy-GB").topics["emergency"].voice
+    assert turn.said[: len(emergency)] == emergency
+    assert url_locale(turn.gather, "en-GB") == "cy-GB"
+
+
+@pytest.mark.parametrize("words", ["sorry what was that", "um again please", "uh repeat"])
+def test_a_command_word_inside_words_the_line_does_not_otherwise_understand_is_that_command(words):
+    # The model reads the first two as a greeting (the main menu): after a piece, the caller wants it again.
+    line = deployment("en-GB")
+    heard = []
+    for said in ("again", words, "xqzv wkpj"):
+        call = Call(Twilio(line.test_client()))
+        call.start()
+        call.press("1")  # a piece
+        call.wait()  # its end: the disclaimer, then the choices after it
+        heard.append(call.say(said).said)
+    again, inside, unknown = heard
+    assert inside == again != unknown  # the piece once more, not the main menu or "sorry, I didn't catch that"
+
+
 @pytest.fixture(scope="module")
 def texting_api():
     """The stand-in for api.twilio.com, for the texting tests of this module."""

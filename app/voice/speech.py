@@ -15,7 +15,8 @@ from app.voice.steps import MAIN
 MAX_SPEECH = 500  # characters of speech read: a real request is a few words (the try-it panel types as much)
 COMMANDS = (("again", Action.AGAIN), ("text", Action.TEXT), ("back", Action.BACK), ("goodbye", Action.GOODBYE))
 # The line's own topics that are not pieces, and what saying them does.
-LINE_TOPICS = {"menu": Choice(Action.MENU, MAIN), "thanks": Choice(Action.ACK, "thanks")}
+GREETING = "menu"  # the topic of "hello", "hi", "menu please"
+LINE_TOPICS = {GREETING: Choice(Action.MENU, MAIN), "thanks": Choice(Action.ACK, "thanks")}
 
 
 @dataclass(frozen=True)
@@ -113,8 +114,11 @@ def understand(speech: str, ear: Listener) -> Input:
     longer = [Action(action) for phrase, action in inside.items() if len(phrase) > 1]
     if longer:  # "can you say it again": a command, though "say" is also a word of a topic
         return Input(Heard.SAID, choice=Choice(longer[0]))
-    if match.kind is MatchKind.REPLY and match.reply in ear.targets:
-        return Input(Heard.SAID, choice=ear.targets[match.reply])
+    target = ear.targets.get(match.reply) if match.kind is MatchKind.REPLY else None
+    # A command word beats a greeting the model reads around it: "sorry, what was that?" after a piece is
+    # "again", not the main menu.
+    if target is not None and not (inside and match.reply == GREETING):
+        return Input(Heard.SAID, choice=target)
     if inside:
         return Input(Heard.SAID, choice=Choice(Action(next(iter(inside.values())))))
     return Input(Heard.UNHEARD)
