@@ -19,6 +19,8 @@ class LanguageNames:
         self.names = {" ".join(tokens(said)): code for code, language in line.known.items() for said in language.switch}
         for language in line.known.values():  # a language no pack serves: a code no line serves
             self.names |= {" ".join(tokens(said)): OTHER for said in language.others if tokens(said)}
+        # Names of several words, longest first: "no hablo ingles" asks for Spanish, though it names English.
+        self.phrases = sorted((name for name in self.names if " " in name), key=len, reverse=True)
         self.small = frozenset(
             word
             for locale in line.locales.values()
@@ -33,6 +35,9 @@ class LanguageNames:
             return None
         if " ".join(words) in self.names:
             return self.names[" ".join(words)]
+        for phrase in self.phrases:  # a name of several words inside the request ("yo no hablo ingles, gracias")
+            if f" {phrase} " in f" {' '.join(words)} ":
+                return self.names[phrase]
         rest = [word for word in words if word not in self.small]
         return self.names.get(" ".join(rest)) if rest else None
 

@@ -1105,6 +1105,11 @@ ASKED_FOR = [  # (deployment, a request for a language in the words people ask w
     ("en-GB,cy-GB", "dw i eisiau siarad Cymraeg", "cy-GB"),
     ("en-GB,cy-GB", "ga i o yn Gymraeg plis", "cy-GB"),
     ("en-GB,cy-GB", "i would rather read english", "en-GB"),
+    # An outside tester's kinds (2026-12-03): shorthand around the name, and what a Spanish speaker says of English
+    ("en-US,es-US", "can u speak spanish", "es-US"),
+    ("en-US,es-US", "en ingles porfa", "en-US"),
+    ("en-US,es-US", "no hablo ingles", "es-US"),
+    ("en-US,es-US", "perdon, yo no hablo inglés", "es-US"),
     ("en-GB,cy-GB", "quiero hablar en espanol", None),  # Spanish is not served here: which languages are
     ("en-GB,cy-GB", "Polish please", None),  # nor is Polish anywhere: no pack has it
     ("en-US,es-US", "do you speak vietnamese", None),
