@@ -14,6 +14,8 @@ from app.content import load_line
 from app.matching import Matcher
 from app.phone import spaced
 from app.sms.render import render_all
+from app.text import Stemmer
+from app.understanding.crisis import PhrasesOnly
 
 MAX_REQUEST_BYTES = 64 * 1024  # a Twilio webhook is a few KB; anything far bigger is not Twilio
 
@@ -56,7 +58,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
 
     # Data flows one way: content, checked once -> each channel's replies -> understanding -> the views.
-    app.extensions["line"], app.extensions["replies"], app.extensions["matchers"] = built(
+    app.extensions["line"], app.extensions["replies"], app.extensions["matchers"], app.extensions["unserved"] = built(
         settings["CONTENT_DIR"],
         config.locales(settings),
         {"operator": settings["LINE_OPERATOR"], "number": spaced(app.config["LINE_NUMBER"])},
@@ -72,7 +74,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 
 def built(content_dir: str | Path, tags: tuple[str, ...], placeholders: Mapping[str, str]) -> tuple:
-    """The line's content, each channel's replies and a matcher per locale: built once for the same files."""
+    """The line's content, each channel's replies, a matcher per locale and the unserved packs' crisis phrases."""
     return build_line(fingerprint(content_dir), str(content_dir), tuple(tags), tuple(sorted(placeholders.items())))
 
 
@@ -98,4 +100,10 @@ def build_line(_fingerprint: str, content_dir: str, tags: tuple[str, ...], place
         tag: Matcher(locale, {name: len(parts) for name, parts in replies["sms"][tag].parts.items()})
         for tag, locale in line.locales.items()
     }
-    return line, replies, matchers
+    # A crisis texted or said in a language no locale serves ("me quiero morir" on a Welsh line): its pack's
+    # phrases read it, and the line answers with its own emergency reply, whose numbers are the region's.
+    unserved = tuple(
+        PhrasesOnly(matching.emergency, matching.shorthand, Stemmer(line.known[code].stemmer))
+        for code, matching in line.unserved.items()
+    )
+    return line, replies, matchers, unserved

@@ -22,7 +22,7 @@ from enum import Enum
 
 from app.content import Locale
 from app.text import Stemmer, deletions, tokens
-from app.understanding.crisis import CrisisCheck
+from app.understanding.crisis import CrisisCheck, pattern
 from app.understanding.reader import CRISIS_THRESHOLD, Reader, Verdict, build, frozen
 
 __all__ = ["Kind", "Match", "Matcher", "tokens"]
@@ -102,7 +102,7 @@ class Matcher:
         self.parts = dict(parts)  # reply id -> how many SMS parts it has ("bring 2")
         stemmer = content.language.stemmer
         self.stem = Stemmer(stemmer)
-        self.crisis = CrisisCheck((self.pattern(said) for said in matching.emergency), self.stem)
+        self.crisis = CrisisCheck((pattern(said, self.read) for said in matching.emergency), self.stem)
         self.cant_advise = CANT_ADVISE
 
         self.keywords: dict[str, str] = {}  # whole-text word -> topic
@@ -156,14 +156,6 @@ class Matcher:
     def read(self, text: str) -> list[str]:
         """A text as the matcher reads it: its words, with texting shorthand spelled out."""
         return [self.shorthand.get(word, word) for word in tokens(text)]
-
-    def pattern(self, said: str) -> tuple[str, ...]:
-        """An emergency phrase as words; a word ending in * ("suicid*", "end* my life") matches any ending."""
-        words = []
-        for part in said.split():
-            read = self.read(part)
-            words += read[:-1] + [f"{read[-1]}*" if part.endswith("*") else read[-1]] if read else []
-        return tuple(words)
 
     @staticmethod
     def typo_index(words: Iterable[str]) -> dict[str, set[str]]:

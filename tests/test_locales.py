@@ -384,6 +384,33 @@ def test_a_crisis_said_in_another_served_language_before_choosing_it_gets_the_em
         assert f'language="{served(locales, other).region.language}"' in call.xml
 
 
+@pytest.mark.parametrize(("locales", "before", "text", "tag"), [
+    ("en-GB,cy-GB", (), "me quiero morir", "en-GB"),  # an outside tester's: once "Sorry, I didn't understand"
+    ("en-GB,cy-GB", ("CYMRAEG",), "me quiero morir", "cy-GB"),  # in the conversation's language
+    ("en-GB", (), "no puedo respirar", "en-GB"),
+    ("es-US", (), "i want to kill myself", "es-US"),
+    ("en-US", (), "mae gen i boen yn fy mrest", "en-US"),
+])
+def test_a_crisis_in_a_language_the_line_does_not_serve_gets_its_emergency_reply(locales, before, text, tag):
+    # Every pack's crisis phrases read every text; the reply is the line's own, with the region's numbers.
+    line = deployment(locales)
+    twilio = Twilio(line.test_client())
+    for body in before:
+        twilio.message(body)
+    assert twilio.message(text) == Served.of(line, tag).replies["emergency"][0]
+
+
+@pytest.mark.parametrize(("locales", "words"), [("en-GB", "no puedo respirar"), ("en-US,es-US", "dw i methu anadlu")])
+def test_a_crisis_said_in_a_language_the_line_does_not_serve_gets_the_emergency_piece_in_the_calls(locales, words):
+    call = Call(Twilio(deployment(locales).test_client()))
+    call.start()
+    turn = call.say(words)
+    first = tags_of(locales)[0]
+    emergency = served(locales, first).topics["emergency"].voice
+    assert turn.said[: len(emergency)] == emergency
+    assert url_locale(turn.gather, first) == first
+
+
 def test_a_crisis_both_languages_read_on_a_call_in_the_second_is_answered_in_the_calls_language():
     # "heart attack" is a Welsh crisis phrase too (Welsh speakers say it in English): the Welsh call stays Welsh.
     call = Call(Twilio(deployment("en-GB,cy-GB").test_client()))

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from app.content.checks import check_locale, check_together
 from app.content.loading import ContentError
-from app.content.locale import EMERGENCY, Locale, load_locale, read_language
-from app.content.schema import Language, Topic
+from app.content.locale import EMERGENCY, Locale, load_locale, read_language, read_matching
+from app.content.schema import Language, Matching, Topic
 from app.errors import StartupError
 
 __all__ = ["EMERGENCY", "ContentError", "Line", "Locale", "Topic", "load_line"]
@@ -23,6 +23,7 @@ class Line:
 
     locales: Mapping[str, Locale]
     known: Mapping[str, Language]  # every language pack in content/, served or not: for "ESPANOL" on a Welsh line
+    unserved: Mapping[str, Matching]  # the packs no locale serves: their crisis phrases still read every text
 
     @property
     def default(self) -> Locale:
@@ -50,4 +51,6 @@ def load_line(content_dir: str | Path, tags: tuple[str, ...], settings: Mapping[
         check_locale(locale)
     check_together(locales)
     known = {code: read_language(root, code) for code in available}
-    return Line(types.MappingProxyType(locales), types.MappingProxyType(known))
+    served = {tag.split("-")[0] for tag in tags}
+    unserved = {code: read_matching(root, code) for code in available if code not in served}
+    return Line(types.MappingProxyType(locales), types.MappingProxyType(known), types.MappingProxyType(unserved))

@@ -60,6 +60,14 @@ def read_language(content_dir: str | Path, code: str) -> Language:
     return build(Language, read_yaml(Path(content_dir) / code / "language.yaml", shown), shown, "")
 
 
+def read_matching(content_dir: str | Path, code: str) -> Matching:
+    """A pack's matching.yaml as its first region reads it: for the crisis phrases of a pack no locale serves."""
+    root, shown = Path(content_dir) / code, f"content/{code}/matching.yaml"
+    regions = build(Mapping[str, Region], read_yaml(root / "regions.yaml", f"content/{code}/regions.yaml"), shown, "")
+    data = for_region(read_yaml(root / "matching.yaml", shown), next(iter(regions), ""), regions, shown)
+    return build(Matching, data, shown, "")
+
+
 def load_locale(content_dir: str | Path, tag: str, settings: Mapping[str, str]) -> Locale:
     """Read one language pack for one region, fill its placeholders and return the locale."""
     code, region_code = tag.split("-")

@@ -10,9 +10,9 @@ __all__ = ["Answer", "Conversation", "init_app"]
 
 def init_app(app: Flask) -> None:
     """Build each channel's conversation from the replies composed at start-up, and register the webhook."""
-    line, matchers = app.extensions["line"], app.extensions["matchers"]
+    line, matchers, unserved = app.extensions["line"], app.extensions["matchers"], app.extensions["unserved"]
     conversations = {
-        channel: Conversation(line, matchers, replies, whatsapp=channel == "whatsapp")
+        channel: Conversation(line, matchers, replies, whatsapp=channel == "whatsapp", unserved=unserved)
         for channel, replies in app.extensions["replies"].items()
     }
     app.extensions["conversations"] = conversations

@@ -1,6 +1,6 @@
 """A text in, the reply out: which locale answers, what was asked, and the small state a follow-up needs."""
 
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 
 from app.content import Line
@@ -8,6 +8,7 @@ from app.languages import LanguageNames
 from app.matching import Kind, Match, Matcher
 from app.sms.readings import Readings
 from app.sms.render import Prepared, Replies
+from app.understanding.crisis import PhrasesOnly
 
 OPT_OUT = "opt_out"  # the reply id for an opt-out word: silence on SMS, the line's own words on WhatsApp
 
@@ -30,9 +31,13 @@ class Answer:
 class Conversation:
     """Answers texts on one messaging channel, in every locale the line serves."""
 
-    def __init__(self, line: Line, matchers: Mapping[str, Matcher], replies: Mapping[str, Replies], whatsapp: bool):
+    def __init__(
+        self, line: Line, matchers: Mapping[str, Matcher], replies: Mapping[str, Replies], whatsapp: bool,
+        unserved: Sequence[PhrasesOnly] = (),
+    ):
         self.line = line
         self.matchers = matchers
+        self.unserved = unserved  # the crisis phrases of the packs no locale serves
         self.replies = replies
         # SMS: Twilio answers opt-out words itself, so the line stays silent; WhatsApp has no carrier opt-out.
         self.silent_opt_out = not whatsapp
@@ -80,6 +85,8 @@ class Conversation:
             return current, match
         if match.reply == "emergency":
             return readings.emergency_language(fresh), match
+        if match.kind is not Kind.SILENT and any(pack.crisis_phrase(body) for pack in self.unserved):
+            return current, Match(Kind.REPLY, "emergency")  # in the conversation's language: the region's numbers
         return best, match
 
     def follow_up(self, match: Match, state: Mapping, tag: str) -> tuple[str, int]:

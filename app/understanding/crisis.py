@@ -8,9 +8,9 @@ learned model's emergency class is the second net (see matching).
 """
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 
-from app.text import Stemmer, deletions, distance, typo_allowance
+from app.text import Stemmer, deletions, distance, tokens, typo_allowance
 
 MIN_FUZZY_PREFIX = 5  # "suic*" must be spelt as written; "suicid*" may carry one typo
 
@@ -83,3 +83,28 @@ class CrisisCheck:
                     if len(window) == len(phrase) and all(key in got for key, got in zip(phrase, window, strict=True)):
                         return phrase
         return None
+
+
+def pattern(said: str, read: Callable[[str], list[str]]) -> tuple[str, ...]:
+    """An emergency phrase as words; a word ending in * ("suicid*", "end* my life") matches any ending."""
+    words = []
+    for part in said.split():
+        spelled = read(part)
+        words += spelled[:-1] + [f"{spelled[-1]}*" if part.endswith("*") else spelled[-1]] if spelled else []
+    return tuple(words)
+
+
+class PhrasesOnly:
+    """A language pack no locale serves, as its crisis phrases alone: a crisis texted or said in it is read."""
+
+    def __init__(self, phrases: Iterable[str], shorthand: Mapping[str, str], stemmer: Stemmer):
+        self.shorthand = dict(shorthand)
+        self.crisis = CrisisCheck((pattern(said, self.read) for said in phrases), stemmer)
+
+    def read(self, text: str) -> list[str]:
+        """A text's words, with the pack's texting shorthand spelled out."""
+        return [self.shorthand.get(word, word) for word in tokens(text)]
+
+    def crisis_phrase(self, text: str) -> tuple[str, ...] | None:
+        """The crisis phrase a text holds, or None."""
+        return self.crisis.found(self.read(text))

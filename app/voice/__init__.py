@@ -43,6 +43,6 @@ def init_app(app: Flask) -> None:
         )
     texts = {tag: replies.texts for tag, replies in app.extensions["replies"]["sms"].items()}
     app.extensions["phone_line"] = PhoneLine(
-        app.extensions["line"], app.extensions["matchers"], texts, app.config, sender
+        app.extensions["line"], app.extensions["matchers"], texts, app.config, sender, app.extensions["unserved"]
     )
     app.register_blueprint(bp)

@@ -1,6 +1,6 @@
 """The phone line: for each served locale its keys, its ear and its script; one step in, its TwiML out."""
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from app.config import E164
@@ -9,6 +9,7 @@ from app.events import AFTER_PIECE, Event, outcome_of
 from app.languages import LanguageNames
 from app.matching import Matcher
 from app.texting import Sender
+from app.understanding.crisis import PhrasesOnly
 from app.voice.machine import Action, Choice, Do, Heard, Input, Move, Rules, next_move
 from app.voice.render import HELP, Script, hint_phrases
 from app.voice.speech import Listener, Switches, hear, listener
@@ -51,6 +52,7 @@ class PhoneLine:
         texts: Mapping[str, Mapping[str, str]],
         settings: Mapping,
         sender: Sender | None,
+        unserved: Iterable[PhrasesOnly] = (),
     ):
         self.default = line.default.tag
         self.sender = sender
@@ -65,7 +67,9 @@ class PhoneLine:
             others = tuple(other for other in line.locales.values() if other is not locale)
             language_keys = {o.language.key: Choice(Action.LANGUAGE, step_tag[o.tag]) for o in others}
             menus = set(locale.voice.menus)
+            # Another served language's crisis is answered in it; an unserved pack's (None) in the call's.
             elsewhere = tuple((step_tag[other.tag], matchers[other.tag]) for other in others)
+            elsewhere += tuple((None, pack) for pack in unserved)
             ear = listener(locale, matchers[tag], menus, switches, settings["SPEECH_MIN_CONFIDENCE"], elsewhere)
             pieces = frozenset(texts[tag]) & {t for t, topic in locale.topics.items() if topic.voice}
             rules = rules_for(locale, language_keys, pieces)

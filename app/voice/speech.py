@@ -9,6 +9,7 @@ from app.languages import LanguageNames
 from app.matching import Kind as MatchKind
 from app.matching import Matcher, Phrases
 from app.text import tokens
+from app.understanding.crisis import PhrasesOnly
 from app.voice.machine import Action, Choice, Heard, Input
 from app.voice.steps import MAIN
 
@@ -44,12 +45,12 @@ class Listener:
     targets: Mapping[str, Choice]  # topic id -> what saying it does
     switches: Switches
     min_confidence: float
-    elsewhere: tuple[tuple[str, Matcher], ...] = ()  # the other served languages' (step locale, matcher): a crisis
+    elsewhere: tuple[tuple[str | None, Matcher | PhrasesOnly], ...] = ()  # (step locale or None, reader): a crisis
 
 
 def listener(
     locale: Locale, matcher: Matcher, menus: set[str], switches: Switches, floor: float,
-    elsewhere: Iterable[tuple[str, Matcher]] = (),
+    elsewhere: Iterable[tuple[str | None, Matcher | PhrasesOnly]] = (),
 ) -> Listener:
     """Build a locale's speech tables from its content."""
     words = locale.voice
