@@ -388,6 +388,7 @@ def test_a_crisis_said_in_another_served_language_before_choosing_it_gets_the_em
     ("en-GB,cy-GB", (), "me quiero morir", "en-GB"),  # an outside tester's: once "Sorry, I didn't understand"
     ("en-GB,cy-GB", ("CYMRAEG",), "me quiero morir", "cy-GB"),  # in the conversation's language
     ("en-GB", (), "no puedo respirar", "en-GB"),
+    ("en-GB", (), "me kiero morir", "en-GB"),  # in that pack's shorthand ("kiero": "quiero")
     ("es-US", (), "i want to kill myself", "es-US"),
     ("en-US", (), "mae gen i boen yn fy mrest", "en-US"),
 ])
