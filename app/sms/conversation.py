@@ -85,8 +85,11 @@ class Conversation:
             return current, match
         if match.reply == "emergency":
             return readings.emergency_language(fresh), match
-        if match.kind is not Kind.SILENT and any(pack.crisis_phrase(body) for pack in self.unserved):
-            return current, Match(Kind.REPLY, "emergency")  # in the conversation's language: the region's numbers
+        # Only a text the served languages' rules did not read (a keyword, a synonym: no one's crisis) meets the
+        # phrases of the packs no locale serves; a crisis in one is answered in the conversation's language.
+        free = readings.found[best].rule in ("model", "no model")
+        if free and any(pack.crisis_phrase(body) for pack in self.unserved):
+            return current, Match(Kind.REPLY, "emergency")
         return best, match
 
     def follow_up(self, match: Match, state: Mapping, tag: str) -> tuple[str, int]:
