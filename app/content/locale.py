@@ -62,8 +62,8 @@ def read_language(content_dir: str | Path, code: str) -> Language:
 
 def read_matching(content_dir: str | Path, code: str) -> Matching:
     """A pack's matching.yaml as its first region reads it: for the crisis phrases of a pack no locale serves."""
-    root, shown = Path(content_dir) / code, f"content/{code}/matching.yaml"
-    regions = build(Mapping[str, Region], read_yaml(root / "regions.yaml", f"content/{code}/regions.yaml"), shown, "")
+    root, shown, where = Path(content_dir) / code, f"content/{code}/matching.yaml", f"content/{code}/regions.yaml"
+    regions = build(Mapping[str, Region], read_yaml(root / "regions.yaml", where), where, "")
     data = for_region(read_yaml(root / "matching.yaml", shown), next(iter(regions), ""), regions, shown)
     return build(Matching, data, shown, "")
 
