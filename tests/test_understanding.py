@@ -448,6 +448,13 @@ def test_the_crisis_check_reads_past_typos_and_endings(app):
     assert matcher.decide("what should i bring").rule != "crisis phrase"
 
 
+def test_a_face_that_has_dropped_is_read_by_the_crisis_phrases_not_only_by_the_model(app):
+    # A held-out stroke text was read by the model alone; examples tried for another kind made it miss.
+    matcher = app.extensions["matchers"]["en-GB"]
+    for text in ("her face has dropped on one side", "dads face dropped and his speech is slurred"):
+        assert matcher.decide(text).rule == "crisis phrase", text
+
+
 
 def test_a_keyword_with_filler_that_content_names_an_emergency_gets_the_emergency_reply(tmp_path):
     # "me" is filler, so "help me" reads as the keyword HELP: it must still meet the crisis check first.
