@@ -35,8 +35,9 @@ class LanguageNames:
             return None
         if " ".join(words) in self.names:
             return self.names[" ".join(words)]
-        for phrase in self.phrases:  # a name of several words inside the request ("yo no hablo ingles, gracias")
-            if f" {phrase} " in f" {' '.join(words)} ":
+        said = f" {' '.join(words)} "
+        for phrase in self.phrases:  # a name of several words, with only small words around it ("perdon, yo no ...")
+            if f" {phrase} " in said and self.small.issuperset(said.replace(f" {phrase} ", " ", 1).split()):
                 return self.names[phrase]
         rest = [word for word in words if word not in self.small]
         return self.names.get(" ".join(rest)) if rest else None

@@ -1166,11 +1166,22 @@ def test_asking_for_a_language_in_a_sentence_switches_to_it_on_a_call(locales, t
     assert turn.said[:1] == served(locales, tag).topics["menu"].voice, turn.said
 
 
-@pytest.mark.parametrize("text", ["no puedo hablar, quiero español", "no puede hablar, en español por favor"])
-def test_a_crisis_in_a_request_for_a_language_gets_the_emergency_reply_first(text):
-    # Every word of these is one a request for a language may hold, and "no puedo hablar" is a stroke's sign.
-    found = which_reply("en-US,es-US", texter("en-US,es-US").message(text))
+@pytest.mark.parametrize(("locales", "text"), [
+    ("en-US,es-US", "no puedo hablar, quiero español"),
+    ("en-US,es-US", "no puede hablar, en español por favor"),
+    ("en-GB,cy-GB", "no hablo ingles y me quiero morir"),  # a crisis in a pack this line does not serve
+])
+def test_a_crisis_in_a_request_for_a_language_gets_the_emergency_reply_first(locales, text):
+    # Every word of the first two is one a request for a language may hold, and "no puedo hablar" is a stroke's
+    # sign; the third names Spanish inside it, on a line whose Spanish is not served (once the list of languages).
+    found = which_reply(locales, texter(locales).message(text))
     assert {name for _, name, _ in found} == {"emergency"}, found
+
+
+def test_a_language_named_inside_a_question_is_not_a_request_for_it():
+    # "No hablo ingles" names Spanish, but with a question around it the question is answered (in Spanish).
+    reply = texter("en-US,es-US").message("no hablo ingles, que tengo que llevar")
+    assert reply == served("en-US,es-US", "es-US").replies["bring"][0], which_reply("en-US,es-US", reply)
 
 
 @pytest.mark.parametrize(

@@ -33,7 +33,7 @@ class Conversation:
 
     def __init__(
         self, line: Line, matchers: Mapping[str, Matcher], replies: Mapping[str, Replies], whatsapp: bool,
-        unserved: Sequence[PhrasesOnly] = (),
+        unserved: Sequence[PhrasesOnly],
     ):
         self.line = line
         self.matchers = matchers
@@ -56,8 +56,10 @@ class Conversation:
         """Answer one text; `state` is the small, signed, per-sender cookie (it may be empty or stale)."""
         tag = self.current(state)
         code = self.names.in_text(body)
-        # A crisis comes first even in a request for a language ("no puedo hablar" is a stroke's sign).
-        if code is not None and not any(matcher.crisis_phrase(body) for matcher in self.matchers.values()):
+        # A crisis comes first even in a request for a language ("no puedo hablar" is a stroke's sign), read by
+        # every pack's phrases, served or not ("no hablo ingles y me quiero morir" on the Welsh line).
+        readers = (*self.matchers.values(), *self.unserved)
+        if code is not None and not any(reader.crisis_phrase(body) for reader in readers):
             if code not in self.served:  # a language this line does not serve: say which it does
                 return self.reply(tag, "languages", 1, state)
             state.clear()

@@ -52,7 +52,7 @@ class PhoneLine:
         texts: Mapping[str, Mapping[str, str]],
         settings: Mapping,
         sender: Sender | None,
-        unserved: Iterable[PhrasesOnly] = (),
+        unserved: Iterable[PhrasesOnly],
     ):
         self.default = line.default.tag
         self.sender = sender
